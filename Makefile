@@ -1,0 +1,32 @@
+# Two commands: `make run` starts the app, `make test` runs every test. Both set up
+# what they need from nothing (Python 3.11+ and pip), and reinstall only on change.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test browser bench clean
+
+run: $(VENV)/.runtime-installed
+	$(BIN)/python -m streamlit run app.py --server.headless true --server.address localhost --server.port $(PORT)
+
+test: $(VENV)/.dev-installed browser
+	$(BIN)/python -m pytest
+
+browser:
+	scripts/ensure-chromium
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts
