@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from gmm_core import ellipse_points, fit_gmm, marginal
+
+
+@st.composite
+def gaussians_2d(draw):
+    """A mean and a random positive-definite covariance, over many orders of magnitude."""
+    scale = 10.0 ** draw(st.floats(-6, 9))
+    angle = draw(st.floats(0, np.pi))
+    axes = np.array([draw(st.floats(0.01, 1.0)), draw(st.floats(0.01, 1.0))]) * scale
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    mean = np.array([draw(st.floats(-1e3, 1e3)), draw(st.floats(-1e3, 1e3))]) * scale
+    return mean, rotation @ np.diag(axes**2) @ rotation.T
+
+
+def squared_mahalanobis(points, mean, covariance):
+    diff = points - mean
+    return np.einsum("ij,ij->i", diff @ np.linalg.inv(covariance), diff)
+
+
+@given(gaussians_2d(), st.floats(0.01, 0.999))
+def test_boundary_holds_the_requested_mass(gaussian, mass):
+    mean, covariance = gaussian
+    points = ellipse_points(mean, covariance, mass=mass)
+    assert points.shape == (100, 2)
+    np.testing.assert_allclose(squared_mahalanobis(points, mean, covariance), stats.chi2.ppf(mass, 2), rtol=1e-6)
+    np.testing.assert_allclose(points[0], points[-1])
+
+
+@given(gaussians_2d(), st.sampled_from([1.0, 2.0, 3.0]))
+def test_sigma_level_is_a_mahalanobis_radius(gaussian, sigma):
+    mean, covariance = gaussian
+    points = ellipse_points(mean, covariance, sigma=sigma, n_points=37)
+    assert points.shape == (37, 2)
+    np.testing.assert_allclose(squared_mahalanobis(points, mean, covariance), sigma**2, rtol=1e-6)
+
+
+def test_diag_ellipses_are_axis_aligned_and_spherical_ones_circles(blobs):
+    diag = fit_gmm(blobs, n_components=3, covariance_type="diag", n_init=1)
+    for mean, covariance in zip(diag.means, diag.covariances):
+        points = ellipse_points(mean, covariance, sigma=1.0, n_points=401) - mean
+        # The widest point in x lies on the horizontal axis through the mean, and vice versa.
+        assert abs(points[np.argmax(points[:, 0]), 1]) < 1e-9 * np.abs(points).max()
+        assert abs(points[np.argmax(points[:, 1]), 0]) < 1e-9 * np.abs(points).max()
+        assert points[:, 0].max() == pytest.approx(np.sqrt(covariance[0, 0]), rel=1e-4)
+    spherical = fit_gmm(blobs, n_components=3, covariance_type="spherical", n_init=1)
+    for mean, covariance in zip(spherical.means, spherical.covariances):
+        radii = np.linalg.norm(ellipse_points(mean, covariance, mass=0.9) - mean, axis=1)
+        np.testing.assert_allclose(radii, radii[0], rtol=1e-12)
+
+
+def test_marginal_is_the_sub_block_of_each_component():
+    rng = np.random.default_rng(0)
+    means = rng.normal(size=(2, 4))
+    factors = rng.normal(size=(2, 4, 4))
+    covariances = factors @ factors.transpose(0, 2, 1)
+    m, c = marginal(means, covariances, (3, 1))
+    np.testing.assert_array_equal(m, means[:, [3, 1]])
+    np.testing.assert_array_equal(c[1], covariances[1][np.ix_([3, 1], [3, 1])])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mass": 1.0}, r"mass must be in \(0, 1\); got 1.0."),
+        ({"mass": None, "sigma": -1.0}, "sigma must be a finite float > 0; got -1.0."),
+        ({"mass": None}, "Give exactly one of mass and sigma."),
+        ({"n_points": 2}, "n_points must be >= 3; got 2."),
+    ],
+)
+def test_invalid_ellipse_requests(options, message):
+    with pytest.raises(ValueError, match=message):
+        ellipse_points(np.zeros(2), np.eye(2), **options)
