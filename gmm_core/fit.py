@@ -342,8 +342,8 @@ def fit_scaled(
         if "ill-defined empirical covariance" not in str(exc):
             raise
         raise FitError(
-            f"Every restart of the {settings.covariance_type} model with {settings.n_components} "
-            "components collapsed: a component shrank onto a single point or line. Choose fewer "
+            f"EM broke down while fitting the {settings.covariance_type} model with "
+            f"{settings.n_components} components: a component shrank onto a single point or line. Choose fewer "
             f"components, a larger reg_covar (now {settings.reg_covar:g}) or another covariance type."
         ) from None
 

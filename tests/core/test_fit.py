@@ -212,3 +212,11 @@ def test_unusable_data_is_a_data_error(X, message):
 def test_invalid_settings_have_exact_messages(blobs, options, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         fit_gmm(blobs, **{"n_components": 2} | options)
+
+
+def test_components_on_single_points_are_degenerate_or_a_fit_error():
+    X = np.repeat([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], 30, axis=0)
+    result = fit_gmm(X, n_components=3)
+    assert result.degenerate and len(result.warnings) == 3
+    with pytest.raises(FitError, match=r"shrank onto a single point or line\. .*larger reg_covar \(now 0\)"):
+        fit_gmm(X, n_components=3, reg_covar=0.0)
