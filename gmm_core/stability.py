@@ -1,0 +1,525 @@
+"""How sure is a fit? Stability across seeds, per-component diagnostics, every restart.
+
+:func:`restart_stability` refits each (K, covariance type) under several seeds
+and summarises how much BIC moves, how often each model wins and how much the
+partitions of one model agree between seeds. :func:`fit_diagnostics` describes
+the components of one fit; :func:`restart_report` shows every EM restart behind
+one ``fit_gmm`` call, not only the one it keeps.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from numbers import Integral
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import linalg
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
+
+from .errors import DataError, FitError
+from .families import COVARIANCE_TYPES, MCLUST_NAMES, check_covariance_type, n_parameters
+from .fit import (
+    COLLAPSE_RATIO,
+    DEFAULT_MAX_ITER,
+    DEFAULT_N_INIT,
+    DEFAULT_REG_COVAR,
+    DEFAULT_TOL,
+    FitResult,
+    Scaling,
+    _check_settings,
+    _collapse_reasons,
+    _frozen,
+    _full_covariances,
+    check_data,
+    check_fittable,
+    fit_scaled,
+)
+from .selection import PARALLEL_MIN_ROWS
+
+STABILITY_FIT_COLUMNS: tuple[str, ...] = (
+    "k",
+    "covariance_type",
+    "mclust_name",
+    "seed",
+    "log_likelihood",
+    "bic",
+    "icl",
+    "converged",
+    "n_iter",
+    "degenerate",
+    "reason",
+)
+
+STABILITY_MODEL_COLUMNS: tuple[str, ...] = (
+    "k",
+    "covariance_type",
+    "mclust_name",
+    "n_eligible",
+    "bic_median",
+    "bic_min",
+    "bic_max",
+    "bic_iqr",
+    "wins",
+    "win_share",
+    "restart_ari",
+)
+
+DIAGNOSTIC_COLUMNS: tuple[str, ...] = (
+    "component",
+    "weight",
+    "points",
+    "effective_size",
+    "smallest_eigenvalue",
+    "largest_eigenvalue",
+    "condition_number",
+    "relative_smallest_variance",
+    "collapsed",
+    "too_small",
+    "empty",
+    "note",
+)
+
+RESTART_COLUMNS: tuple[str, ...] = (
+    "restart",
+    "log_likelihood",
+    "bic",
+    "icl",
+    "converged",
+    "n_iter",
+    "degenerate",
+    "reason",
+    "kept",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class StabilityResult:
+    """Every (K, covariance type) fitted once per seed, and summaries.
+
+    Attributes
+    ----------
+    fits : pandas.DataFrame
+        One row per (k, covariance_type, seed), columns ``STABILITY_FIT_COLUMNS``,
+        ordered by covariance type, k, then seed. A fit that failed has NaN
+        criteria and its ``reason``.
+    models : pandas.DataFrame
+        One row per (k, covariance_type), columns ``STABILITY_MODEL_COLUMNS``:
+        ``n_eligible`` fits that neither failed nor degenerated, the median,
+        min, max and interquartile range of their BIC, ``wins`` (seeds for
+        which this model has the lowest eligible BIC), ``win_share``
+        (``wins / R``) and ``restart_ari``, the mean adjusted Rand index over
+        all pairs of seeds whose fit did not fail (1 = same partition every time).
+    labels : mapping of (k, covariance_type) to ndarray of shape (R, n)
+        Hard labels of each seed's fit, -1 where the fit failed.
+    seeds : tuple of int
+    chosen : (int, str) or None
+        The model that wins for most seeds, ties broken by the lower median
+        BIC; None when no fit is eligible.
+    """
+
+    fits: pd.DataFrame
+    models: pd.DataFrame
+    labels: Mapping[tuple[int, str], np.ndarray]
+    seeds: tuple[int, ...]
+    chosen: tuple[int, str] | None
+
+    def pairwise_ari(self, k: int, covariance_type: str) -> np.ndarray:
+        """Adjusted Rand index between the seeds' partitions of one model.
+
+        Returns
+        -------
+        ndarray of shape (R, R)
+            Symmetric, NaN in the rows and columns of failed fits.
+        """
+        try:
+            labels = self.labels[k, covariance_type]
+        except KeyError:
+            raise KeyError(
+                f"No model with k={k!r} and covariance_type={covariance_type!r} was fitted."
+            ) from None
+        return _pairwise_ari(labels)
+
+
+def restart_stability(
+    X,
+    *,
+    ks: Iterable[int] = range(1, 11),
+    covariance_types: Iterable[str] = COVARIANCE_TYPES,
+    seeds: Iterable[int],
+    n_init: int = 1,
+    init_params: str = "kmeans",
+    reg_covar: float = DEFAULT_REG_COVAR,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER,
+    n_jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> StabilityResult:
+    """Fit every (K, covariance type) once per seed and measure how much the choice moves.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+    ks : iterable of int, default=range(1, 11)
+    covariance_types : iterable of str, default=COVARIANCE_TYPES
+    seeds : iterable of int
+        R distinct seeds >= 0; each is the ``random_state`` of one fit per model.
+    n_init : int, default=1
+        EM restarts inside each fit. With 1, each seed is a single EM run, so
+        the spread shows how much one run depends on its start.
+    init_params, reg_covar, tol, max_iter
+        As in :func:`~gmm_core.fit.fit_gmm`.
+    n_jobs, progress
+        As in :func:`~gmm_core.selection.sweep`.
+
+    Returns
+    -------
+    StabilityResult
+        ``R * len(ks) * len(covariance_types)`` fits; each equals
+        ``fit_gmm(X, n_components=k, covariance_type=c, n_init=n_init, random_state=seed, ...)``.
+    """
+    ks = sorted({int(k) for k in ks})
+    covariance_types = [check_covariance_type(c) for c in dict.fromkeys(covariance_types)]
+    if not ks or ks[0] < 1:
+        raise ValueError(f"ks must be non-empty and every k >= 1; got {ks!r}.")
+    if not covariance_types:
+        raise ValueError("covariance_types must name at least one covariance type.")
+    seeds = tuple(seeds)
+    if (
+        not seeds
+        or any(isinstance(s, bool) or not isinstance(s, Integral) or s < 0 for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise ValueError(f"seeds must be one or more distinct ints >= 0; got {seeds!r}.")
+    seeds = tuple(int(s) for s in seeds)
+    common = dict(n_init=n_init, init_params=init_params, reg_covar=reg_covar, tol=tol, max_iter=max_iter)
+    _check_settings(n_components=1, covariance_type="full", random_state=0, **common)
+    X = check_data(X)
+    scaling = Scaling.of(X)
+    grid = [(k, c, seed) for c in covariance_types for k in ks for seed in seeds]
+
+    def one(cell: tuple[int, str, int]) -> tuple[tuple[int, str, int], FitResult | str]:
+        k, covariance_type, seed = cell
+        try:
+            check_fittable(X, k)
+            settings = _check_settings(
+                n_components=k, covariance_type=covariance_type, random_state=seed, **common
+            )
+            with threadpool_limits(1):
+                return cell, fit_scaled(X, scaling, settings)
+        except (FitError, DataError) as exc:
+            return cell, str(exc)
+
+    outcomes = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if n_jobs is None:
+            n_jobs = 1 if X.shape[0] < PARALLEL_MIN_ROWS else -1
+        jobs = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
+        for done, (cell, outcome) in enumerate(jobs(delayed(one)(cell) for cell in grid), 1):
+            outcomes[cell] = outcome
+            if progress is not None:
+                progress(done, len(grid))
+
+    fits = pd.DataFrame(
+        [_fit_row(cell, outcomes[cell]) for cell in grid], columns=list(STABILITY_FIT_COLUMNS)
+    )
+    failed = np.full(len(X), -1)
+
+    def labels_of(outcome: FitResult | str) -> np.ndarray:
+        return outcome.labels if isinstance(outcome, FitResult) else failed
+
+    labels = {
+        (k, c): _frozen(np.stack([labels_of(outcomes[k, c, s]) for s in seeds]))
+        for c in covariance_types
+        for k in ks
+    }
+    models = _model_summary(fits, labels, len(seeds))
+    chosen = None
+    if models["wins"].max() > 0:
+        best = models.sort_values(["wins", "bic_median"], ascending=[False, True], kind="stable").iloc[0]
+        chosen = (int(best["k"]), str(best["covariance_type"]))
+    return StabilityResult(
+        fits=fits, models=models, labels=MappingProxyType(labels), seeds=seeds, chosen=chosen
+    )
+
+
+def fit_diagnostics(result: FitResult, X) -> pd.DataFrame:
+    """One row per component of a fit: its size, its shape and what is wrong with it.
+
+    Parameters
+    ----------
+    result : FitResult
+    X : array-like of shape (n, d)
+        The data ``result`` was fitted to.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (K, len(DIAGNOSTIC_COLUMNS))
+        ``component`` (1..K), ``weight``, ``points`` (hard assignments),
+        ``effective_size`` (sum of responsibilities), the smallest and largest
+        eigenvalues of the covariance (data units squared) and their ratio
+        ``condition_number``; ``relative_smallest_variance``, the component's
+        smallest variance as a fraction of the data's in the same direction
+        (unlike the condition number, it does not depend on the units of the
+        columns); flags ``collapsed`` (that fraction is below
+        ``COLLAPSE_RATIO``), ``too_small`` (fewer than d + 1 points' worth of
+        responsibility) and ``empty`` (no point is assigned to it), and a
+        plain-language ``note``. ``result.degenerate`` is true exactly when
+        some component is ``collapsed`` or ``too_small``.
+    """
+    X = check_data(X)
+    n, d = X.shape
+    if (n, d) != (result.n_samples, result.n_features):
+        raise ValueError(
+            f"X must be the data the model was fitted to, of shape ({result.n_samples}, "
+            f"{result.n_features}); got ({n}, {d})."
+        )
+    data_cov = np.atleast_2d(np.cov(X, rowvar=False, bias=True))
+    # As in fit_gmm: collinear data must not make every component look collapsed.
+    data_cov = data_cov + 1e-12 * np.trace(data_cov) * np.eye(d)
+    points = np.bincount(result.labels, minlength=result.n_components)
+    rows = []
+    for k in range(result.n_components):
+        cov = result.covariances[k]
+        eigenvalues = linalg.eigvalsh(cov)
+        relative = float(linalg.eigh(cov, data_cov, eigvals_only=True)[0])
+        size = float(result.effective_sizes[k])
+        collapsed = relative < COLLAPSE_RATIO
+        too_small = size < d + 1
+        empty = points[k] == 0
+        notes = []
+        if collapsed:
+            notes.append(
+                f"It collapsed onto a line or point: its smallest variance is {relative:.1e} of the "
+                "data's in that direction, which makes the likelihood meaningless."
+            )
+        if too_small:
+            notes.append(
+                f"It holds only {size:.1f} points' worth of data, fewer than the {d + 1} needed to "
+                "estimate its shape."
+            )
+        if empty:
+            notes.append("No point is most likely to come from it; it only widens other components.")
+        rows.append(
+            {
+                "component": k + 1,
+                "weight": float(result.weights[k]),
+                "points": int(points[k]),
+                "effective_size": size,
+                "smallest_eigenvalue": float(eigenvalues[0]),
+                "largest_eigenvalue": float(eigenvalues[-1]),
+                "condition_number": float(eigenvalues[-1] / eigenvalues[0]),
+                "relative_smallest_variance": relative,
+                "collapsed": collapsed,
+                "too_small": too_small,
+                "empty": bool(empty),
+                "note": " ".join(notes),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(DIAGNOSTIC_COLUMNS))
+
+
+def restart_report(
+    X,
+    *,
+    n_components: int,
+    covariance_type: str = "full",
+    n_init: int = DEFAULT_N_INIT,
+    random_state: int | None = 0,
+    init_params: str = "kmeans",
+    reg_covar: float = DEFAULT_REG_COVAR,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> pd.DataFrame:
+    """Every EM restart of a ``fit_gmm`` call with these settings, not only the one kept.
+
+    scikit-learn's ``n_init`` draws all restarts from ONE random number
+    generator seeded with ``random_state``, so restart 2 has no integer seed of
+    its own. Here the restarts run one by one as ``n_init=1`` fits that share
+    that generator, which consumes it exactly as ``n_init`` does: the rows are
+    the very restarts inside ``fit_gmm(..., n_init=n_init, random_state=random_state)``,
+    restart 1 equals ``fit_gmm(..., n_init=1)``, and the ``kept`` row is the
+    restart that call returns (chosen as scikit-learn chooses, by the
+    likelihood at the last E-step, first on ties). With ``random_state=None``
+    the restarts are random and match no other call.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+    n_components, covariance_type, n_init, random_state, init_params, reg_covar, tol, max_iter
+        As in :func:`~gmm_core.fit.fit_gmm`.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_init, len(RESTART_COLUMNS))
+        ``restart`` (1..n_init), ``log_likelihood``, ``bic`` and ``icl`` in data
+        units, ``converged``, ``n_iter``, ``degenerate``, ``reason`` (plain
+        words) and ``kept``. A restart in which a component collapsed has NaN
+        criteria and says so; scikit-learn aborts the whole fit there (``fit_gmm``
+        raises ``FitError``), and ``kept`` marks the best of the other restarts.
+
+    Raises
+    ------
+    DataError, FitError, ValueError
+        As :func:`~gmm_core.fit.fit_gmm`.
+    """
+    settings = _check_settings(
+        n_components=n_components,
+        covariance_type=covariance_type,
+        n_init=n_init,
+        random_state=random_state,
+        init_params=init_params,
+        reg_covar=reg_covar,
+        tol=tol,
+        max_iter=max_iter,
+    )
+    X = check_data(X)
+    scaling = Scaling.of(X)
+    check_fittable(X, n_components)
+    Z = scaling.forward(X)
+    n, d = Z.shape
+    p = n_parameters(settings.n_components, d, settings.covariance_type)
+    generator = check_random_state(settings.random_state)
+    rows, lower_bounds = [], []
+    # Convergence is reported per row; tiny matrices run fastest on one thread.
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for restart in range(1, settings.n_init + 1):
+            model = GaussianMixture(
+                n_components=settings.n_components,
+                covariance_type=settings.covariance_type,
+                tol=settings.tol,
+                reg_covar=settings.reg_covar,
+                max_iter=settings.max_iter,
+                n_init=1,
+                init_params=settings.init_params,
+                random_state=generator,
+            )
+            try:
+                model.fit(Z)
+            except ValueError as exc:
+                if "ill-defined empirical covariance" not in str(exc):
+                    raise
+                rows.append(
+                    {
+                        "restart": restart,
+                        "log_likelihood": np.nan,
+                        "bic": np.nan,
+                        "icl": np.nan,
+                        "converged": False,
+                        "n_iter": 0,
+                        "degenerate": False,
+                        "reason": "A component collapsed onto a single point or line during EM.",
+                    }
+                )
+                lower_bounds.append(-np.inf)
+                continue
+            responsibilities = model.predict_proba(Z)
+            # As in fit_gmm: dividing by s shrinks every density by s**d.
+            log_likelihood = float(model.score(Z) * n - n * d * np.log(scaling.scale))
+            bic = -2.0 * log_likelihood + p * np.log(n)
+            with np.errstate(divide="ignore"):
+                icl = bic - 2.0 * float(np.sum(np.log(responsibilities.max(axis=1))))
+            covariances = _full_covariances(
+                model.covariances_, settings.covariance_type, settings.n_components, d
+            )
+            collapse = _collapse_reasons(Z, covariances, responsibilities.sum(axis=0))
+            messages = list(collapse)
+            if not model.converged_:
+                messages.append(
+                    f"EM did not converge within {settings.max_iter} iterations (tol {settings.tol:g})."
+                )
+            rows.append(
+                {
+                    "restart": restart,
+                    "log_likelihood": log_likelihood,
+                    "bic": float(bic),
+                    "icl": float(icl),
+                    "converged": bool(model.converged_),
+                    "n_iter": int(model.n_iter_),
+                    "degenerate": bool(collapse),
+                    "reason": " ".join(messages),
+                }
+            )
+            lower_bounds.append(model.lower_bound_)
+    table = pd.DataFrame(rows, columns=list(RESTART_COLUMNS))
+    table["kept"] = False
+    if np.isfinite(lower_bounds).any():
+        # scikit-learn keeps the first restart with the highest lower bound.
+        table.loc[int(np.argmax(lower_bounds)), "kept"] = True
+    return table
+
+
+def _fit_row(cell: tuple[int, str, int], outcome: FitResult | str) -> dict:
+    k, covariance_type, seed = cell
+    base = {
+        "k": k,
+        "covariance_type": covariance_type,
+        "mclust_name": MCLUST_NAMES[covariance_type],
+        "seed": seed,
+    }
+    if isinstance(outcome, str):
+        return base | {
+            "log_likelihood": np.nan,
+            "bic": np.nan,
+            "icl": np.nan,
+            "converged": False,
+            "n_iter": 0,
+            "degenerate": False,
+            "reason": outcome,
+        }
+    return base | {
+        "log_likelihood": outcome.log_likelihood,
+        "bic": outcome.bic,
+        "icl": outcome.icl,
+        "converged": outcome.converged,
+        "n_iter": outcome.n_iter,
+        "degenerate": outcome.degenerate,
+        "reason": " ".join(outcome.warnings),
+    }
+
+
+def _model_summary(fits: pd.DataFrame, labels: Mapping, n_seeds: int) -> pd.DataFrame:
+    keys = ["k", "covariance_type"]
+    eligible = fits[~fits["degenerate"] & fits["bic"].notna()]
+    bic = eligible.groupby(keys, sort=False)["bic"]
+    winners = eligible.loc[eligible.groupby("seed")["bic"].idxmin(), keys]
+    models = fits[[*keys, "mclust_name"]].drop_duplicates(keys).set_index(keys)
+    models["n_eligible"] = bic.size()
+    models["bic_median"] = bic.median()
+    models["bic_min"] = bic.min()
+    models["bic_max"] = bic.max()
+    models["bic_iqr"] = bic.quantile(0.75) - bic.quantile(0.25)
+    models["wins"] = winners.value_counts()
+    models = models.fillna({"n_eligible": 0, "wins": 0}).astype({"n_eligible": int, "wins": int})
+    models["win_share"] = models["wins"] / n_seeds
+    models["restart_ari"] = [_mean_ari(labels[key]) for key in models.index]
+    return models.reset_index()[list(STABILITY_MODEL_COLUMNS)]
+
+
+def _pairwise_ari(labels: np.ndarray) -> np.ndarray:
+    r = labels.shape[0]
+    ari = np.full((r, r), np.nan)
+    fitted = [i for i in range(r) if labels[i, 0] >= 0]
+    for i in fitted:
+        ari[i, i] = 1.0
+    for i, j in combinations(fitted, 2):
+        ari[i, j] = ari[j, i] = adjusted_rand_score(labels[i], labels[j])
+    return ari
+
+
+def _mean_ari(labels: np.ndarray) -> float:
+    ari = _pairwise_ari(labels)
+    pairs = ari[np.triu_indices(len(ari), k=1)]
+    pairs = pairs[~np.isnan(pairs)]
+    return float(pairs.mean()) if len(pairs) else np.nan

@@ -1,0 +1,95 @@
+import ast
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gmm_core.datasets import load_dataset
+from gmm_core.export import labelled_csv
+from gmm_core.fit import fit_gmm
+from gmm_core.reproduce import reproduction_script
+
+#: A column name that would break code built by string concatenation, and that the CSV export
+#: neutralises because a spreadsheet would run it as a formula.
+AWKWARD = "=x 'quoted' \"twice\"\nand a newline"
+
+
+@pytest.fixture(scope="module")
+def frame():
+    frame = load_dataset("blobs", n_samples=300).rename(columns={"x": AWKWARD})
+    frame.loc[[5, 17], "y"] = np.nan  # rows the model cannot use
+    return frame
+
+
+def run_script(tmp_path, frame, result, **options):
+    """Write the labelled CSV and the script into tmp_path, run it, return (agreeing, rows, bic)."""
+    columns = [AWKWARD, "y"]
+    used = frame[columns].notna().all(axis=1).to_numpy()
+    (tmp_path / "labelled data.csv").write_bytes(labelled_csv(frame, result, used_rows=used))
+    script = reproduction_script(result, feature_names=columns, csv_name="labelled data.csv", **options)
+    (tmp_path / "reproduce.py").write_text(script, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "reproduce.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    agree = re.search(r"^labels agree: (\d+) of (\d+) rows$", run.stdout, re.MULTILINE)
+    bic = re.search(r"^BIC: (\S+)$", run.stdout, re.MULTILINE)
+    return int(agree[1]), int(agree[2]), float(bic[1])
+
+
+def used_matrix(frame):
+    columns = [AWKWARD, "y"]
+    return frame.loc[frame[columns].notna().all(axis=1), columns].to_numpy()
+
+
+def test_the_script_reproduces_labels_and_bic(tmp_path, frame):
+    X = used_matrix(frame)
+    result = fit_gmm(X, n_components=3, covariance_type="full", random_state=5)
+    agreeing, rows, bic = run_script(tmp_path, frame, result)
+    assert agreeing == rows == len(X) == 298
+    assert bic == pytest.approx(result.bic, rel=1e-6)
+
+
+def test_the_script_reproduces_a_fit_to_standardised_columns(tmp_path, frame):
+    raw = used_matrix(frame)
+    X = (raw - raw.mean(axis=0)) / raw.std(axis=0)  # as the app standardises
+    result = fit_gmm(X, n_components=4, covariance_type="diag", n_init=2, init_params="random_from_data")
+    agreeing, rows, bic = run_script(tmp_path, frame, result, standardize=True)
+    assert agreeing == rows == len(X)
+    assert bic == pytest.approx(result.bic, rel=1e-6)
+
+
+def test_the_script_reproduces_a_fit_from_entered_means(tmp_path, frame):
+    X = used_matrix(frame)
+    means = X[[0, 1, 2]] + 0.5
+    result = fit_gmm(X, n_components=3, covariance_type="spherical", means_init=means, n_init=4)
+    agreeing, rows, bic = run_script(tmp_path, frame, result, means_init=means)
+    assert agreeing == rows == len(X)
+    assert bic == pytest.approx(result.bic, rel=1e-6)
+
+
+def test_names_are_embedded_as_data_never_as_code(blobs):
+    result = fit_gmm(blobs, n_components=2, n_init=1)
+    names = ["x\"); import os; os.remove('data') #", "y'''\n"]
+    script = reproduction_script(result, feature_names=names, csv_name="a'b\".csv")
+    tree = ast.parse(script)
+    assigned = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) in {"CSV", "FEATURES"}
+    }
+    assert assigned == {"CSV": "a'b\".csv", "FEATURES": names}
+    assert "import os" not in {ast.unparse(node) for node in tree.body}
+
+
+def test_unreproducible_requests_are_refused(blobs):
+    result = fit_gmm(blobs, n_components=2, n_init=1)
+    with pytest.raises(ValueError, match="feature_names must name the model's 2 features; got 1."):
+        reproduction_script(result, feature_names=["x"], csv_name="a.csv")
+    with pytest.raises(ValueError, match=r"means_init must be finite and of shape \(2, 2\)"):
+        reproduction_script(result, feature_names=["x", "y"], csv_name="a.csv", means_init=[[0, 0]])
+    unseeded = fit_gmm(blobs, n_components=2, n_init=1, random_state=None)
+    with pytest.raises(ValueError, match="random_state=None, so no script can reproduce it"):
+        reproduction_script(unseeded, feature_names=["x", "y"], csv_name="a.csv")
