@@ -1,0 +1,32 @@
+"""Fit page: the sidebar's model on the current data, drawn and tabulated."""
+
+import streamlit as st
+
+from ui import fit_view, state, widgets
+from ui.tables import model_label
+from ui.text import escape_markdown
+
+st.title("Fit")
+dataset = state.dataset()
+if dataset.is_seed:
+    st.page_link(
+        "app_pages/data.py", icon=":material/upload_file:",
+        label="This is the seed example (600 generated points). Upload your own CSV or pick other data on the Data page.",
+    )
+view = widgets.current_fit()
+widgets.show_fit_problem(view)
+result = view.result
+if result is not None:
+    st.markdown(
+        f"**{escape_markdown(model_label(result.n_components, result.covariance_type))}** on "
+        f"{escape_markdown(dataset.table.name)} · {widgets.dataset_caption(dataset)}"
+    )
+    fit_view.metrics(result)
+    fit_view.fit_warnings(result)
+    fit_view.chart(dataset, result)
+    left, right = st.columns([3, 2])
+    with left:
+        fit_view.parameters(dataset, result)
+    with right:
+        fit_view.responsibilities(dataset, result)
+    fit_view.known_labels(dataset, result)

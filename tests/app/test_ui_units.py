@@ -1,0 +1,229 @@
+"""The app's pure helpers: escaping, file names, sampling, figures, tables, data sets, JSON export."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gmm_core import DataError, fit_gmm, make_blobs_frame, sweep
+from gmm_core.model_json import model_document, model_json
+from ui import figures
+from ui.dataset import Generation, build_dataset, content_hash, generated_table, parse_spread, uploaded_table
+from ui.tables import best_index, component_table, label_agreement, parameter_table, sweep_table
+from ui.text import escape_markdown, format_number, plotly_text, safe_filename_stem
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return make_blobs_frame()[["x", "y"]].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def result(blobs):
+    return fit_gmm(blobs, n_components=3, covariance_type="full", n_init=2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["*bold* _it_ `code`", ":red[alarm]", "$x^2$", "[link](http://evil)", "# heading", "<b>x</b>", "a\nb", ":material/home:"],
+)
+def test_escaped_markdown_has_no_unescaped_specials(text):
+    escaped = escape_markdown(text)
+    assert "\n" not in escaped
+    unescaped = escaped.replace("\\\\", "").replace("\\", "")
+    for i, ch in enumerate(escaped):
+        if ch in "*_`[]()$:#<>" and (i == 0 or escaped[i - 1] != "\\"):
+            pytest.fail(f"unescaped {ch!r} in {escaped!r}")
+    assert unescaped.replace(" ", "") == text.replace("\n", "").replace(" ", "")
+
+
+def test_plotly_text_escapes_html_and_templates():
+    assert plotly_text("<b>x</b> & %{y}") == "&lt;b&gt;x&lt;/b&gt; &amp; &#37;{y}"
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("My data (1).csv", "My_data_1"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("Café Müller.CSV", "Cafe_Muller"),
+        ("...", "data"),
+        ("a" * 200 + ".csv", "a" * 80),
+        ("old_faithful", "old_faithful"),
+    ],
+)
+def test_safe_filename_stem(name, stem):
+    assert safe_filename_stem(name) == stem
+
+
+def test_format_number():
+    assert format_number(4849.4567) == "4,849.46"
+    assert format_number(-3.950591) == "-3.95059"
+    assert format_number(float("nan")) == "n/a"
+
+
+def test_stratified_sample_keeps_every_group_and_the_cap():
+    groups = np.r_[np.zeros(50_000, int), np.ones(30, int), np.full(5, 2)]
+    shown = figures.stratified_sample(groups, 1_000)
+    assert len(shown) == 1_000
+    assert set(groups[shown]) == {0, 1, 2}
+    assert np.all(np.diff(shown) > 0)
+    assert len(figures.stratified_sample(groups[:10], 1_000)) == 10
+
+
+def test_heatmap_rows_sorted_by_component_then_confidence():
+    rng = np.random.default_rng(1)
+    responsibilities = rng.dirichlet([1, 1, 1], size=2_000)
+    labels = responsibilities.argmax(axis=1)
+    rows = figures.heatmap_rows(responsibilities, labels, cap=400)
+    assert len(rows) == 400 and len(set(rows)) == 400
+    assert np.all(np.diff(labels[rows]) >= 0)
+    confidence = responsibilities.max(axis=1)
+    for k in range(3):
+        assert np.all(np.diff(confidence[rows][labels[rows] == k]) <= 0)
+
+
+def test_fit_scatter_uses_webgl_and_samples_large_data():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(50_000, 2))
+    labels = (points[:, 0] > 0).astype(int)
+    covariances = np.stack([np.eye(2), np.eye(2)])
+    figure = figures.fit_scatter(
+        points, labels, np.array([0.5, 0.5]), np.array([[-1.0, 0], [1, 0]]), covariances,
+        axis_names=("a", "b"), uncertainty=np.zeros(50_000), show_density=True,
+    )
+    point_traces = [t for t in figure.data if t.meta == "points"]
+    assert {t.type for t in point_traces} == {"scattergl"}
+    assert sum(len(t.x) for t in point_traces) == figures.MAX_POINTS
+    assert [t.meta for t in figure.data].count("ellipse") == 2
+    assert [t.meta for t in figure.data].count("density") == 1
+
+
+def test_small_data_use_svg_scatter(result, blobs):
+    figure = figures.fit_scatter(
+        blobs, result.labels, result.weights, result.means, result.covariances, axis_names=("x", "y"), level="1σ"
+    )
+    assert {t.type for t in figure.data if t.meta == "points"} == {"scatter"}
+    ellipse = next(t for t in figure.data if t.meta == "ellipse")
+    # A 1-sigma ellipse: every point at Mahalanobis distance 1 from its mean.
+    k = 0
+    offsets = np.column_stack([ellipse.x, ellipse.y]) - result.means[k]
+    distances = np.einsum("ni,ij,nj->n", offsets, np.linalg.inv(result.covariances[k]), offsets)
+    assert np.allclose(distances, 1.0)
+
+
+def test_criteria_figure_never_marks_a_degenerate_fit_best():
+    table = sweep(make_blobs_frame()[["x", "y"]].to_numpy(), ks=[1, 2, 3], covariance_types=["full", "diag"], n_init=1)
+    table.loc[table["bic"].idxmin(), "degenerate"] = True
+    figure = figures.criteria_figure(table)
+    best = [t for t in figure.data if t.meta == "best_overall"]
+    assert len(best) == 3
+    eligible_min = table[~table["degenerate"]]["bic"].min()
+    assert best[0].y[0] == eligible_min
+    assert [t.meta for t in figure.data].count("degenerate") == 3
+    shown = sweep_table(table, "BIC")
+    assert shown["best by BIC"].sum() == 1
+    assert shown.iloc[-1]["degenerate"]
+    assert shown.iloc[0]["Δ BIC"] == 0
+
+
+def test_best_index_per_type_and_none_when_nothing_is_eligible():
+    table = pd.DataFrame(
+        {"k": [1, 2, 1], "covariance_type": ["full", "full", "tied"], "bic": [5.0, 3.0, 4.0],
+         "aic": [1.0, 2.0, 3.0], "icl": [5.0, 3.0, 4.0], "degenerate": [False, False, False]}
+    )
+    assert best_index(table, "BIC") == 1
+    assert best_index(table, "AIC") == 0
+    assert dict(best_index(table, "BIC", by_type=True)) == {"full": 1, "tied": 2}
+    assert best_index(table.assign(degenerate=True), "BIC") is None
+
+
+def test_parameter_tables(result):
+    tidy = parameter_table(result, ["x", "y"])
+    assert len(tidy) == 3 * (1 + 2 + 3)
+    covariance = tidy[(tidy.parameter == "covariance") & (tidy.component == 2) & (tidy.feature == "x") & (tidy.feature_2 == "y")]
+    assert covariance["value"].item() == pytest.approx(result.covariances[1, 0, 1])
+    components = component_table(result, ["x", "y"])
+    assert components["weight"].sum() == pytest.approx(1.0)
+    assert components["points assigned"].sum() == 600
+
+
+def test_label_agreement_is_perfect_on_separated_blobs(result):
+    known = make_blobs_frame()["true_component"].astype(str).to_numpy()
+    ari, crosstab = label_agreement(known, result.labels)
+    assert ari == pytest.approx(1.0)
+    assert crosstab.to_numpy().sum() == 600
+
+
+def test_content_hash_sees_one_changed_value_in_a_large_matrix():
+    X = np.random.default_rng(0).normal(size=(200_000, 2))
+    Y = X.copy()
+    Y[123_456, 1] += 1e-9
+    assert content_hash(X) != content_hash(Y)
+    assert content_hash(X) == content_hash(X.copy())
+
+
+def test_parse_spread():
+    assert parse_spread("1.0, 1.4 ,0.8") == (1.0, 1.4, 0.8)
+    for bad in ("", "a", "1, -2", "0"):
+        with pytest.raises(DataError):
+            parse_spread(bad)
+
+
+def test_dataset_standardising_and_dropped_rows():
+    table = uploaded_table("d.csv", b"a,b,c\n1,10,x\n2,,y\n3,30,z\n5,20,w\n")
+    dataset = build_dataset(table, ["a", "b"], label_column="c", standardize=True)
+    assert dataset.used_rows.tolist() == [True, False, True, True]
+    assert np.allclose(dataset.X.mean(axis=0), 0) and np.allclose(dataset.X.std(axis=0), 1)
+    assert dataset.known_labels.tolist() == ["x", "z", "w"]
+    assert dataset.row_numbers.tolist() == [1, 3, 4]
+    with pytest.raises(DataError, match="same value"):
+        build_dataset(uploaded_table("d.csv", b"a,b\n1,2\n1,3\n"), ["a", "b"], standardize=True)
+    with pytest.raises(DataError):
+        build_dataset(table, ["a", "a"])
+
+
+def test_generated_table_matches_the_core_generator():
+    table = generated_table(Generation())
+    assert table.frame.equals(make_blobs_frame())
+    with pytest.raises(DataError):
+        generated_table(Generation(n_samples=2, n_centers=3))
+
+
+def test_model_document_is_strict_json_with_everything_needed(result):
+    document = model_document(
+        result, source={"kind": "upload", "filename": "d.csv"}, content_hash="sha256:abc",
+        feature_names=["x", "y"], standardize={"center": [0.0, 1.0], "scale": [2.0, 3.0]},
+    )
+    text = model_json(document)
+    loaded = json.loads(text)
+    model = loaded["model"]
+    assert model["covariance_type"] == "full" and model["mclust_name"] == "VVV" and model["n_components"] == 3
+    assert np.allclose(model["weights"], result.weights)
+    assert np.allclose(model["means"], result.means)
+    assert np.array(model["covariances"]).shape == (3, 2, 2)
+    assert loaded["settings"] == {
+        "n_components": 3, "covariance_type": "full", "n_init": 2, "random_state": 0,
+        "init_params": "kmeans", "reg_covar": 1e-06, "tol": 1e-06, "max_iter": 1000,
+    }
+    assert loaded["fit"]["bic"] == pytest.approx(result.bic)
+    assert loaded["data"]["content_hash"] == "sha256:abc"
+    assert loaded["data"]["preprocessing"]["scale"] == [2.0, 3.0]
+    assert loaded["library_versions"]["scikit-learn"] == "1.9.1"
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_model_document_turns_non_finite_numbers_into_null(result):
+    document = model_document(result, source={"note": float("inf")}, content_hash="h", feature_names=["x", "y"])
+    assert json.loads(model_json(document))["data"]["source"]["note"] is None
+    with pytest.raises(ValueError):
+        model_document(result, source={}, content_hash="h", feature_names=["x"])
+
+
+def test_export_file_names_come_from_the_sanitised_source_name(result):
+    from ui.export_view import file_stem
+
+    table = uploaded_table("Ventes été/2024 (final).csv", b"a,b\n1,2\n3,4\n5,7\n")
+    dataset = build_dataset(table, ["a", "b"])
+    assert file_stem(dataset, result) == "Ventes_ete_2024_final_full_k3"

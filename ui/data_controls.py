@@ -1,0 +1,186 @@
+"""The Data page's controls: where the data come from and which columns are used.
+
+Each control draws its widgets and returns what it made, or None after showing why
+it could not; the current data set changes only when a new one was built without
+error, so a bad file or setting leaves the previous data loaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gmm_core import DataError
+from ui import cache, figures, state, widgets
+from ui.dataset import (
+    BUILTIN_NAMES,
+    VARIANT_NAMES,
+    Dataset,
+    Generation,
+    SourceTable,
+    build_dataset,
+    bytes_hash,
+    parse_spread,
+)
+from ui.text import escape_markdown
+
+SOURCES: dict[str, str] = {"generate": "Generate", "builtin": "Built-in", "upload": "Upload CSV"}
+BUILTIN_NOTES: dict[str, str] = {
+    "old_faithful": "272 eruptions of the Old Faithful geyser: eruption length and waiting time to the next, "
+    "in minutes. mclust's BIC picks EEE (tied) with 3 components.",
+    "iris": "Fisher's 150 irises: four measurements in cm and the species (known labels). "
+    "Pick any two measurements, or add more.",
+}
+PERSIST = {"persist_state": "session"}
+NO_LABEL = ""  # menu entry for "no label column"; never a column name (read_table names blank headers)  # page widgets keep their values across page switches
+
+
+def source_table() -> SourceTable | None:
+    """Draw the source choice and its controls; return the table they give, or None."""
+    source = st.radio("Source", list(SOURCES), format_func=SOURCES.get, key=state.SOURCE, horizontal=True, **PERSIST)
+    if source == "generate":
+        return _generated()
+    if source == "builtin":
+        return _builtin()
+    return _uploaded()
+
+
+def _generated() -> SourceTable | None:
+    """Controls of generated blobs; the table they make, or None after showing why not."""
+    columns = st.columns([2, 1, 1, 2, 1])
+    variant = columns[0].selectbox(
+        "Shape", list(VARIANT_NAMES), format_func=VARIANT_NAMES.get, key=state.GEN_VARIANT, **PERSIST
+    )
+    n_samples = columns[1].number_input(
+        "Points", min_value=10, max_value=1_000_000, step=100, key=state.GEN_N_SAMPLES, **PERSIST
+    )
+    n_centers = columns[2].number_input("Centres", min_value=1, max_value=10, step=1, key=state.GEN_CENTERS, **PERSIST)
+    spread = columns[3].text_input(
+        "Spread per centre", key=state.GEN_SPREAD, **PERSIST,
+        help="Standard deviation of each blob, separated by commas; repeated when there are more centres.",
+    )
+    seed = columns[4].number_input("Seed", min_value=0, max_value=widgets.MAX_SEED, step=1, key=state.GEN_SEED, **PERSIST)
+    try:
+        generation = Generation(variant, int(n_samples), int(n_centers), parse_spread(spread), int(seed))
+        return cache.generated(generation)
+    except DataError as exc:
+        widgets.show_data_error(exc)
+        return None
+
+
+def _builtin() -> SourceTable | None:
+    """The built-in data set menu and a line about the chosen one."""
+    name = st.selectbox("Data set", list(BUILTIN_NAMES), format_func=BUILTIN_NAMES.get, key=state.BUILTIN, **PERSIST)
+    st.caption(BUILTIN_NOTES[name])
+    return cache.builtin(name)
+
+
+def _uploaded() -> SourceTable | None:
+    """The file uploader and what was detected; the last good upload, or None after an error."""
+    uploaded = st.file_uploader(
+        "CSV file", key=state.UPLOAD,
+        help="Comma, semicolon, tab or | delimited; UTF-8, UTF-16 or Windows-1252; decimal point or "
+        "comma; with or without a header row. Detected automatically.",
+    )
+    stored: SourceTable | None = st.session_state.get(state.UPLOADED)
+    if uploaded is not None:
+        data = uploaded.getvalue()
+        file_hash = bytes_hash(data)
+        if stored is None or stored.key != file_hash:
+            try:
+                stored = cache.read_upload(file_hash, uploaded.name, data)
+            except DataError as exc:
+                widgets.show_data_error(exc)
+                return None
+            st.session_state[state.UPLOADED] = stored
+    elif stored is not None:
+        st.caption(f"Using {escape_markdown(stored.name)}, uploaded earlier. Choose a file to replace it.")
+    if stored is None:
+        st.info(
+            "Choose a CSV file with a header row and numeric columns. Until then the app keeps "
+            f"working on: {escape_markdown(state.dataset().table.name)}"
+        )
+        return None
+    with st.expander("What was detected in the file", expanded=True):
+        widgets.show_lines(stored.report)
+    return stored
+
+
+def choose_dataset(table: SourceTable) -> Dataset | None:
+    """Draw the column choices for ``table``; make it the current data set if they work.
+
+    Returns the current data set, or None after showing why the choice cannot be used.
+    """
+    numeric = table.numeric_columns
+    if len(numeric) < 2:
+        widgets.show_data_error(
+            DataError(
+                f"{table.name} has {len(numeric)} numeric column(s); at least two are needed. "
+                "Check the detected delimiter and decimal mark above."
+            )
+        )
+        return None
+    _reset_columns_for(table)
+    st.subheader("Columns")
+    left, middle, right = st.columns(3)
+    x = left.selectbox("x column", numeric, key=state.X_COL, **PERSIST)
+    y = middle.selectbox("y column", numeric, key=state.Y_COL, **PERSIST)
+    others = [c for c in numeric if c not in (x, y)]
+    st.session_state[state.EXTRA_COLS] = [c for c in st.session_state.get(state.EXTRA_COLS, []) if c in others]
+    extra = right.multiselect(
+        "More feature columns (optional)", others, key=state.EXTRA_COLS, **PERSIST,
+        help="The model uses every chosen column; the charts show two at a time.",
+    )
+    label = left.selectbox(
+        "Known labels (optional)", [NO_LABEL, *table.frame.columns], key=state.LABEL_COL, **PERSIST,
+        format_func=lambda c: "(none)" if c == NO_LABEL else str(c),
+        help="A column of known classes, compared with the fitted components on the Fit page.",
+    )
+    standardize = middle.toggle(
+        "Standardise each feature column", key=state.STANDARDIZE, **PERSIST,
+        help="Fit to z-scores (column minus its mean, divided by its standard deviation).",
+    )
+    label = label or None
+    current = state.dataset()
+    columns = (x, y, *extra)
+    if current.choice == (table.key, columns, label, standardize):
+        return current
+    try:
+        dataset = build_dataset(table, columns, label_column=label, standardize=standardize)
+    except DataError as exc:
+        widgets.show_data_error(exc)
+        return None
+    st.session_state[state.DATASET] = dataset
+    return dataset
+
+
+def _reset_columns_for(table: SourceTable) -> None:
+    """Set the column widgets to ``table``'s defaults when the table is new to them."""
+    if st.session_state.get(state.COLUMNS_FOR) == table.key:
+        return
+    st.session_state[state.COLUMNS_FOR] = table.key
+    st.session_state[state.X_COL], st.session_state[state.Y_COL] = table.default_columns[:2]
+    st.session_state[state.EXTRA_COLS] = []
+    st.session_state[state.LABEL_COL] = table.default_label or NO_LABEL
+
+
+def preview(dataset: Dataset) -> None:
+    """The current data: its first rows, how rows were used, and a scatter of the first two features."""
+    st.subheader("Current data")
+    st.markdown(f"**{escape_markdown(dataset.table.name)}** · {widgets.dataset_caption(dataset)}")
+    widgets.show_lines(dataset.report)
+    left, right = st.columns([2, 3])
+    with left:
+        st.dataframe(dataset.table.frame.head(200), height=430, key="data_table")
+        st.caption(f"First {min(200, len(dataset.table.frame)):,} of {len(dataset.table.frame):,} rows.")
+    with right:
+        x_name, y_name = (dataset.axis_name(c) for c in dataset.columns[:2])
+        figure = figures.data_scatter(
+            dataset.X[:, :2], (x_name, y_name), dataset.known_labels, groups_name=dataset.label_column or ""
+        )
+        st.plotly_chart(figure, key="data_scatter")
+        if len(dataset.X) > figures.MAX_POINTS:
+            st.caption(f"Showing a sample of {figures.MAX_POINTS:,} of {len(dataset.X):,} points.")
+    with st.expander("Summary statistics of the feature columns (as fitted)"):
+        st.dataframe(pd.DataFrame(np.asarray(dataset.X), columns=list(dataset.columns)).describe().T)

@@ -1,0 +1,84 @@
+"""The Export page's blocks: the two downloads and a preview of what they hold."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gmm_core import FitResult, labelled_csv, labelled_frame
+from gmm_core.model_json import model_document, model_json
+from ui import state
+from ui.dataset import Dataset
+from ui.text import safe_filename_stem
+
+PREVIEW_ROWS = 100
+
+
+def file_stem(dataset: Dataset, result: FitResult) -> str:
+    """'old_faithful_tied_k3': the sanitised source name, the covariance type and K."""
+    return f"{safe_filename_stem(dataset.table.stem)}_{result.covariance_type}_k{result.n_components}"
+
+
+def document(dataset: Dataset, result: FitResult) -> dict:
+    """The model's JSON document (``gmm_core.model_json.model_document``) for the current data."""
+    return model_document(
+        result,
+        source=dataset.table.source,
+        content_hash=dataset.content_hash,
+        feature_names=dataset.columns,
+        standardize=dataset.standardization(),
+    )
+
+
+def downloads(dataset: Dataset, result: FitResult, model: dict) -> None:
+    """The labelled-data CSV and model JSON download buttons, each with what it holds."""
+    frame, used_rows = dataset.table.frame, dataset.used_rows
+    stem = file_stem(dataset, result)
+    left, right = st.columns(2)
+    with left:
+        st.download_button(
+            "Download labelled data (CSV)",
+            # Built only when clicked: a large table is not written out on every rerun.
+            data=lambda: labelled_csv(frame, result, used_rows=used_rows),
+            file_name=f"{stem}_labelled.csv",
+            mime="text/csv",
+            key=state.DOWNLOAD_CSV,
+            on_click="ignore",
+            type="primary",
+            icon=":material/download:",
+        )
+        st.caption(
+            f"All {len(frame):,} rows with their original {frame.shape[1]} columns, plus component (1 to "
+            f"{result.n_components}), max_responsibility, uncertainty and responsibility_1 to "
+            f"responsibility_{result.n_components}. Rows left out of the fit have empty labels."
+        )
+    with right:
+        st.download_button(
+            "Download model (JSON)",
+            data=model_json(model),
+            file_name=f"{stem}_model.json",
+            mime="application/json",
+            key=state.DOWNLOAD_JSON,
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(
+            "Weights, means and full covariance matrices, every setting, the criteria, the data source "
+            "with a hash of the fitted matrix, and library versions."
+        )
+
+
+def preview(dataset: Dataset, result: FitResult, model: dict) -> None:
+    """The first rows of the labelled data and the model document, as they will be downloaded."""
+    st.subheader("Preview")
+    data_tab, model_tab = st.tabs(["Labelled data", "Model JSON"])
+    frame = dataset.table.frame
+    with data_tab:
+        labelled = labelled_frame(frame, result, used_rows=dataset.used_rows).head(PREVIEW_ROWS)
+        probabilities = labelled.columns[frame.shape[1] + 1 :]  # after the original columns and component
+        st.dataframe(
+            labelled, key="export_preview",
+            column_config={name: st.column_config.NumberColumn(format="%.4g") for name in probabilities},
+        )
+        st.caption(f"First {min(PREVIEW_ROWS, len(frame)):,} of {len(frame):,} rows.")
+    with model_tab:
+        st.json(model, expanded=2)

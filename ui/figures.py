@@ -1,0 +1,450 @@
+"""Plotly figures, as pure functions of data and core results (no Streamlit here).
+
+Every trace carries ``meta`` naming what it shows ('points', 'ellipse', 'means',
+'density', 'uncertainty', 'criterion', 'degenerate', 'best_type', 'best_overall',
+'data'), so tests and readers can tell the layers apart. User text is passed
+through :func:`ui.text.plotly_text`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+from scipy import stats
+from scipy.special import logsumexp
+
+from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, ellipse_points
+from ui.tables import CRITERIA, best_index, eligible
+from ui.text import plotly_text
+
+#: Colours of components 1, 2, ... (24 distinct; K is at most 15 in the app).
+COMPONENT_COLOURS: tuple[str, ...] = tuple(qualitative.Dark24)
+TYPE_COLOURS: dict[str, str] = dict(zip(COVARIANCE_TYPES, qualitative.Plotly))
+#: Above this many points a scatter uses WebGL.
+WEBGL_MIN_POINTS = 5_000
+#: At most this many points are drawn; more are sampled, every component kept.
+MAX_POINTS = 20_000
+#: At most this many samples are drawn in the responsibility heatmap.
+MAX_HEATMAP_ROWS = 400
+#: Ellipse levels offered: label -> keyword arguments of ``gmm_core.ellipse_points``.
+ELLIPSE_LEVELS: dict[str, dict[str, float]] = {
+    "1σ": {"sigma": 1.0},
+    "2σ": {"sigma": 2.0},
+    "3σ": {"sigma": 3.0},
+    "50%": {"mass": 0.5},
+    "90%": {"mass": 0.9},
+    "95%": {"mass": 0.95},
+}
+DENSITY_GRID = 120
+CHART_HEIGHT = 560
+
+
+def component_colour(k: int, alpha: float | None = None) -> str:
+    """Colour of component ``k`` (0-based), as hex, or rgba with ``alpha``."""
+    colour = COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
+    if alpha is None:
+        return colour
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def stratified_sample(groups: np.ndarray, cap: int, *, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most ``cap`` items, every group present, groups in proportion.
+
+    Parameters
+    ----------
+    groups : ndarray of shape (n,)
+        Group of each item (e.g. hard labels).
+    cap : int
+        Largest number of indices returned; all ``n`` when ``n <= cap``.
+    seed : int, default=0
+        Seed of the random choice within each group, so redraws show the same points.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    n = len(groups)
+    if n <= cap:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    values, inverse = np.unique(groups, return_inverse=True)
+    quotas = _quotas(np.bincount(inverse), cap)
+    chosen = [
+        rng.choice(np.flatnonzero(inverse == g), size=quota, replace=False)
+        for g, quota in enumerate(quotas)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def heatmap_rows(responsibilities: np.ndarray, labels: np.ndarray, cap: int = MAX_HEATMAP_ROWS) -> np.ndarray:
+    """Rows to show in the responsibility heatmap, in display order.
+
+    Rows are sorted by assigned component, then by confidence (max responsibility)
+    from high to low. Above ``cap`` rows, each component keeps a share in
+    proportion to its size (at least one), taken at evenly spaced ranks so the
+    subset spans every level of confidence.
+    """
+    confidence = responsibilities.max(axis=1)
+    order = np.lexsort((-confidence, labels))
+    if len(order) <= cap:
+        return order
+    sizes = np.bincount(labels, minlength=responsibilities.shape[1])
+    quotas = _quotas(sizes, cap)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    picks = [
+        order[start + np.unique(np.linspace(0, size - 1, quota).round().astype(int))]
+        for start, size, quota in zip(starts, sizes, quotas)
+        if quota
+    ]
+    return np.concatenate(picks)
+
+
+def _quotas(sizes: np.ndarray, cap: int) -> np.ndarray:
+    """Integer shares of ``cap`` in proportion to ``sizes``, at least 1 for each non-empty group.
+
+    Assumes ``sizes.sum() > cap >= number of non-empty groups``.
+    """
+    sizes = np.asarray(sizes)
+    exact = sizes * cap / sizes.sum()
+    quotas = np.maximum(np.floor(exact).astype(int), (sizes > 0).astype(int))
+    # The minimum of one may overshoot: take back from the largest shares.
+    while quotas.sum() > cap:
+        quotas[np.argmax(quotas)] -= 1
+    # Rounding down may undershoot: hand out to the largest remainders.
+    for g in np.argsort(quotas - exact):
+        if quotas.sum() >= cap:
+            break
+        if quotas[g] < sizes[g]:
+            quotas[g] += 1
+    return quotas
+
+
+def _scatter_class(n_points: int):
+    """``go.Scattergl`` above ``WEBGL_MIN_POINTS`` points, else ``go.Scatter``."""
+    return go.Scattergl if n_points > WEBGL_MIN_POINTS else go.Scatter
+
+
+def data_scatter(
+    points: np.ndarray, axis_names: tuple[str, str], groups=None, *, groups_name: str = "", title: str = ""
+) -> go.Figure:
+    """Scatter of the data, one trace per known label (in sorted order) when ``groups`` is given.
+
+    ``points`` of shape (n, 2) are sampled down to ``MAX_POINTS`` (stratified on ``groups``).
+    """
+    groups_array = np.zeros(len(points), dtype=int) if groups is None else np.asarray(groups)
+    shown = stratified_sample(groups_array, MAX_POINTS)
+    scatter = _scatter_class(len(shown))
+    figure = go.Figure()
+    for i, value in enumerate(np.unique(groups_array[shown])):
+        members = shown[groups_array[shown] == value]
+        figure.add_trace(
+            scatter(
+                x=points[members, 0],
+                y=points[members, 1],
+                mode="markers",
+                name="data" if groups is None else plotly_text(value),
+                marker={"size": 5, "color": component_colour(i), "opacity": 0.7},
+                meta="data",
+                hovertemplate=_point_hover(axis_names),
+            )
+        )
+    _axes(figure, axis_names, title=title, show_legend=groups is not None)
+    figure.update_layout(legend_title_text=plotly_text(groups_name))
+    return figure
+
+
+def fit_scatter(
+    points: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    *,
+    axis_names: tuple[str, str],
+    level: str = "95%",
+    uncertainty: np.ndarray | None = None,
+    show_density: bool = False,
+    title: str = "",
+) -> go.Figure:
+    """Data coloured by component, with means, covariance ellipses and optional layers.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 2)
+        The two plotted columns of the data (sampled down to ``MAX_POINTS``,
+        every component kept).
+    labels : ndarray of shape (n,)
+        Hard labels, 0-based.
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, 2)
+    covariances : ndarray of shape (K, 2, 2)
+        The components' exact marginals on the plotted columns.
+    axis_names : (str, str)
+    level : str, default='95%'
+        A key of ``ELLIPSE_LEVELS``.
+    uncertainty : ndarray of shape (n,), optional
+        ``1 - max responsibility``; drawn as red rings, stronger where higher.
+    show_density : bool, default=False
+        Draw contours of the mixture's log density.
+    title : str
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces: one 'points' per non-empty component, then 'density', one 'ellipse'
+        per component, 'means', then 'uncertainty'. Each ellipse is labelled by an
+        annotation at its top.
+    """
+    K = len(weights)
+    shown = stratified_sample(labels, MAX_POINTS)
+    # WebGL traces are drawn above SVG ones, so the overlays use the same class as the points.
+    scatter = _scatter_class(len(shown))
+    many = scatter is go.Scattergl
+    hover = _point_hover(axis_names, extra="uncertainty %{customdata:.3f}")
+    point_uncertainty = np.zeros(len(points)) if uncertainty is None else np.asarray(uncertainty)
+    figure = go.Figure()
+    for k in range(K):
+        members = shown[labels[shown] == k]
+        if len(members):
+            figure.add_trace(
+                scatter(
+                    x=points[members, 0],
+                    y=points[members, 1],
+                    customdata=point_uncertainty[members],
+                    mode="markers",
+                    name=f"component {k + 1}",
+                    legendgroup=f"component {k + 1}",
+                    marker={"size": 3 if many else 5, "color": component_colour(k), "opacity": 0.35 if many else 0.75},
+                    meta="points",
+                    hovertemplate=hover + f"<extra>component {k + 1}</extra>",
+                )
+            )
+    if show_density:
+        figure.add_trace(_density_contours(points, weights, means, covariances))
+    for k in range(K):
+        outline = ellipse_points(means[k], covariances[k], **ELLIPSE_LEVELS[level])
+        figure.add_trace(
+            scatter(
+                x=outline[:, 0],
+                y=outline[:, 1],
+                mode="lines",
+                fill="toself",
+                fillcolor=component_colour(k, 0.08),
+                line={"color": component_colour(k), "width": 2},
+                name=f"component {k + 1} ellipse ({level})",
+                legendgroup=f"component {k + 1}",
+                showlegend=False,
+                meta="ellipse",
+                hoverinfo="skip",
+            )
+        )
+        top = outline[np.argmax(outline[:, 1])]
+        figure.add_annotation(
+            x=top[0], y=top[1], text=f"{k + 1}: {level}", showarrow=False, yshift=9,
+            font={"color": component_colour(k), "size": 12},
+        )
+    figure.add_trace(
+        scatter(
+            x=means[:, 0],
+            y=means[:, 1],
+            mode="markers",
+            text=[str(k + 1) for k in range(K)],
+            customdata=weights,
+            marker={"symbol": "x", "size": 13, "color": "black", "line": {"width": 1, "color": "white"}},
+            name="means",
+            meta="means",
+            hovertemplate=_point_hover(axis_names, extra="weight %{customdata:.3f}") + "<extra>mean %{text}</extra>",
+        )
+    )
+    if uncertainty is not None:
+        figure.add_trace(
+            scatter(
+                x=points[shown, 0],
+                y=points[shown, 1],
+                mode="markers",
+                name="uncertainty",
+                marker={
+                    "symbol": "circle-open",
+                    "size": 10,
+                    "color": point_uncertainty[shown],
+                    "cmin": 0.0,
+                    "cmax": max((K - 1) / K, 1e-9),
+                    "colorscale": [[0.0, "rgba(214,39,40,0)"], [1.0, "rgba(214,39,40,1)"]],
+                    "colorbar": {"title": {"text": "uncertainty"}, "thickness": 12},
+                    "line": {"width": 2},
+                },
+                meta="uncertainty",
+                hoverinfo="skip",
+            )
+        )
+    _axes(figure, axis_names, title=title, show_legend=True)
+    # Legend above the plot, so it never overlaps the uncertainty colour bar.
+    figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0})
+    return figure
+
+
+def _density_contours(points, weights, means, covariances) -> go.Contour:
+    """Contour lines of the mixture's log density over the plotted range."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * (high - low) + 1e-12
+    gx = np.linspace(low[0] - pad[0], high[0] + pad[0], DENSITY_GRID)
+    gy = np.linspace(low[1] - pad[1], high[1] + pad[1], DENSITY_GRID)
+    grid = np.column_stack([np.repeat(gx, len(gy)), np.tile(gy, len(gx))])
+    log_density = log_mixture_density(grid, weights, means, covariances).reshape(len(gx), len(gy)).T
+    # Levels from where the data thin out to the peak, so contours do not crowd empty space.
+    floor = np.quantile(log_mixture_density(points, weights, means, covariances), 0.01)
+    top = log_density.max()
+    return go.Contour(
+        x=gx,
+        y=gy,
+        z=log_density,
+        contours={"coloring": "lines", "start": floor, "end": top, "size": (top - floor) / 10},
+        colorscale=[[0, "rgb(120,120,120)"], [1, "rgb(20,20,20)"]],
+        line={"width": 1},
+        showscale=False,
+        name="density",
+        meta="density",
+        hoverinfo="skip",
+    )
+
+
+def log_mixture_density(points: np.ndarray, weights, means, covariances) -> np.ndarray:
+    """``log sum_k w_k N(x | mu_k, S_k)`` at each row of ``points``."""
+    terms = [
+        np.log(w) + stats.multivariate_normal(mean=m, cov=c, allow_singular=True).logpdf(points)
+        for w, m, c in zip(weights, means, covariances)
+    ]
+    return logsumexp(np.column_stack(terms), axis=1)
+
+
+def responsibility_heatmap(
+    responsibilities: np.ndarray, labels: np.ndarray, row_numbers: np.ndarray, *, cap: int = MAX_HEATMAP_ROWS
+) -> tuple[go.Figure, int]:
+    """Heatmap of responsibilities: samples (rows) by components (columns).
+
+    Rows are sorted by assigned component, then by confidence; above ``cap`` rows a
+    representative subset is shown (see :func:`heatmap_rows`).
+
+    Returns
+    -------
+    figure : plotly.graph_objects.Figure
+    n_shown : int
+        Number of rows drawn.
+    """
+    rows = heatmap_rows(responsibilities, labels, cap)
+    K = responsibilities.shape[1]
+    row_text = np.repeat(row_numbers[rows].astype(str)[:, None], K, axis=1)
+    figure = go.Figure(
+        go.Heatmap(
+            z=responsibilities[rows],
+            x=[str(k + 1) for k in range(K)],
+            y=np.arange(len(rows)),
+            text=row_text,
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Blues",
+            colorbar={"title": {"text": "responsibility"}, "thickness": 12},
+            hovertemplate="row %{text}<br>component %{x}: %{z:.3f}<extra></extra>",
+            meta="responsibilities",
+        )
+    )
+    figure.update_layout(
+        height=CHART_HEIGHT,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"autorange": "reversed", "showticklabels": False, "title": {"text": "samples"}},
+        xaxis={"side": "top", "title": {"text": "component"}, "type": "category"},
+    )
+    return figure, len(rows)
+
+
+def criteria_figure(table: pd.DataFrame) -> go.Figure:
+    """BIC, AIC and ICL against K, one line per covariance type (lower is better).
+
+    Degenerate fits are grey crosses off the lines; an open ring marks each type's
+    best, a star the overall best; failed fits are left out. Only eligible fits (see
+    ``ui.tables.eligible``) are joined by lines or marked best.
+    """
+    criteria = list(CRITERIA)
+    figure = make_subplots(
+        rows=1, cols=len(criteria), subplot_titles=[f"{c} (lower is better)" for c in criteria],
+        horizontal_spacing=0.06,
+    )
+    ok = eligible(table)
+    degenerate = table[table["degenerate"] & table["bic"].notna()]
+    for col, criterion in enumerate(criteria, start=1):
+        column = CRITERIA[criterion]
+        first = col == 1
+        for covariance_type, rows in ok.groupby("covariance_type", sort=False):
+            figure.add_trace(
+                go.Scatter(
+                    x=rows["k"], y=rows[column], mode="lines+markers",
+                    name=f"{covariance_type} ({MCLUST_NAMES[covariance_type]})",
+                    legendgroup=covariance_type, showlegend=first,
+                    line={"color": TYPE_COLOURS[covariance_type]}, meta="criterion",
+                    hovertemplate=f"{covariance_type}, K=%{{x}}<br>{criterion} %{{y:,.2f}}<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+        if not degenerate.empty:
+            figure.add_trace(
+                go.Scatter(
+                    x=degenerate["k"], y=degenerate[column], mode="markers", name="degenerate (never chosen)",
+                    legendgroup="degenerate", showlegend=first, meta="degenerate",
+                    marker={"symbol": "x", "size": 9, "color": "rgb(150,150,150)"},
+                    text=degenerate["covariance_type"],
+                    hovertemplate=f"%{{text}}, K=%{{x}}: degenerate<br>{criterion} %{{y:,.2f}}<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+        per_type = best_index(table, criterion, by_type=True)
+        if len(per_type):
+            best_rows = table.loc[per_type.to_numpy()]
+            figure.add_trace(
+                go.Scatter(
+                    x=best_rows["k"], y=best_rows[column], mode="markers", name="best per type",
+                    legendgroup="best_type", showlegend=first, meta="best_type", hoverinfo="skip",
+                    marker={"symbol": "circle-open", "size": 16, "line": {"width": 2},
+                            "color": [TYPE_COLOURS[t] for t in best_rows["covariance_type"]]},
+                ),
+                row=1, col=col,
+            )
+            overall = table.loc[[best_index(table, criterion)]]
+            figure.add_trace(
+                go.Scatter(
+                    x=overall["k"], y=overall[column], mode="markers", name="best overall",
+                    legendgroup="best_overall", showlegend=first, meta="best_overall",
+                    marker={"symbol": "star", "size": 18, "color": "gold", "line": {"width": 1, "color": "black"}},
+                    text=overall["covariance_type"],
+                    hovertemplate=f"best by {criterion}: %{{text}}, K=%{{x}}<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+        figure.update_xaxes(title_text="K (components)", dtick=1, row=1, col=col)
+    figure.update_layout(
+        height=440, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.22},
+    )
+    return figure
+
+
+def _point_hover(axis_names: tuple[str, str], extra: str = "") -> str:
+    """Hover template naming both axes (escaped), plus ``extra``."""
+    x_name, y_name = (plotly_text(name) for name in axis_names)
+    return f"{x_name} %{{x:.4g}}<br>{y_name} %{{y:.4g}}" + (f"<br>{extra}" if extra else "")
+
+
+def _axes(figure: go.Figure, axis_names: tuple[str, str], *, title: str, show_legend: bool) -> None:
+    """Axis titles (escaped), title, height and margins shared by the scatter plots."""
+    figure.update_layout(
+        title={"text": plotly_text(title)} if title else None,
+        xaxis_title=plotly_text(axis_names[0]),
+        yaxis_title=plotly_text(axis_names[1]),
+        height=CHART_HEIGHT,
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        showlegend=show_legend,
+        legend={"itemsizing": "constant"},
+    )

@@ -1,0 +1,149 @@
+"""Session state: every key by name, one ``init`` and typed getters.
+
+Widget keys are the keys of the widgets that write them; page widgets use
+``persist_state="session"`` so their values survive page switches. Plain keys
+(``DATASET``, ``UPLOADED``, ``SWEEP``, ...) hold state that no widget owns.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gmm_core import (
+    COVARIANCE_TYPES,
+    DEFAULT_MAX_ITER,
+    DEFAULT_REG_COVAR,
+    DEFAULT_SWEEP_N_INIT,
+    DEFAULT_TOL,
+    FitSettings,
+)
+from ui.dataset import SEED_GENERATION, Dataset, seed_dataset
+
+# Sidebar: the model, shared by every page.
+COV_TYPE = "cov_type"
+N_COMPONENTS = "n_components"
+N_INIT = "n_init"
+SEED = "seed"
+INIT_PARAMS = "init_params"
+REG_COVAR = "reg_covar"
+TOL = "tol"
+MAX_ITER = "max_iter"
+
+# Data page.
+SOURCE = "source"
+UPLOAD = "upload"
+X_COL = "x_col"
+Y_COL = "y_col"
+EXTRA_COLS = "extra_cols"
+LABEL_COL = "label_col"
+STANDARDIZE = "standardize"
+BUILTIN = "builtin"
+GEN_VARIANT = "gen_variant"
+GEN_N_SAMPLES = "gen_n_samples"
+GEN_CENTERS = "gen_centers"
+GEN_SPREAD = "gen_spread"
+GEN_SEED = "gen_seed"
+
+# Fit page.
+PLOT_X = "plot_x"
+PLOT_Y = "plot_y"
+ELLIPSE_LEVEL = "ellipse_level"
+SHOW_DENSITY = "show_density"
+SHOW_UNCERTAINTY = "show_uncertainty"
+
+# Model selection page.
+SWEEP_K_RANGE = "sweep_k_range"
+SWEEP_COV_TYPES = "sweep_cov_types"
+SWEEP_N_INIT = "sweep_n_init"
+RUN_SWEEP = "run_sweep"
+CRITERION = "criterion"
+CHOSEN_MODEL = "chosen_model"
+USE_MODEL = "use_model"
+
+# Export page.
+DOWNLOAD_CSV = "download_csv"
+DOWNLOAD_JSON = "download_json"
+
+# Plain state.
+DATASET = "dataset"  # ui.dataset.Dataset: the data every page works on
+UPLOADED = "uploaded"  # ui.dataset.SourceTable: the last uploaded file that was read without error
+COLUMNS_FOR = "columns_for"  # key of the table the column widgets were last set for
+LAST_GOOD_FIT = "last_good_fit"  # (content hash, FitSettings) of the last fit that worked
+SWEEP = "sweep"  # ui.cache.SweepRecord: the last sweep and what it was run on
+ADOPTED = "adopted"  # (covariance type, K) last set by "Use this model"
+
+MAX_COMPONENTS = 15
+
+#: The seed example's model (its data are ``ui.dataset.SEED_INPUTS``).
+MODEL_DEFAULTS: dict[str, object] = {
+    COV_TYPE: "full",
+    N_COMPONENTS: 3,
+    N_INIT: 8,
+    SEED: 0,
+    INIT_PARAMS: "kmeans",
+    REG_COVAR: DEFAULT_REG_COVAR,
+    TOL: DEFAULT_TOL,
+    MAX_ITER: DEFAULT_MAX_ITER,
+}
+
+#: The Data page's widgets as they make the seed example.
+DATA_DEFAULTS: dict[str, object] = {
+    SOURCE: "generate",
+    GEN_VARIANT: SEED_GENERATION.variant,
+    GEN_N_SAMPLES: SEED_GENERATION.n_samples,
+    GEN_CENTERS: SEED_GENERATION.n_centers,
+    GEN_SPREAD: ", ".join(f"{s:.1f}" for s in SEED_GENERATION.spread),
+    GEN_SEED: SEED_GENERATION.seed,
+    BUILTIN: "old_faithful",
+    STANDARDIZE: False,
+}
+
+PAGE_DEFAULTS: dict[str, object] = {
+    ELLIPSE_LEVEL: "95%",
+    SHOW_DENSITY: False,
+    SHOW_UNCERTAINTY: False,
+    SWEEP_K_RANGE: (1, 9),
+    SWEEP_COV_TYPES: list(COVARIANCE_TYPES),
+    SWEEP_N_INIT: DEFAULT_SWEEP_N_INIT,
+    CRITERION: "BIC",
+}
+
+
+def init() -> None:
+    """Give every key that has a default its value, once per session.
+
+    Runs on every rerun; ``setdefault`` leaves values the user has set alone.
+    """
+    for key, value in (MODEL_DEFAULTS | DATA_DEFAULTS | PAGE_DEFAULTS).items():
+        st.session_state.setdefault(key, value)
+    if DATASET not in st.session_state:
+        st.session_state[DATASET] = seed_dataset()
+
+
+def fit_settings() -> FitSettings:
+    """The sidebar's model settings."""
+    s = st.session_state
+    return FitSettings(
+        n_components=int(s[N_COMPONENTS]),
+        covariance_type=str(s[COV_TYPE]),
+        n_init=int(s[N_INIT]),
+        random_state=int(s[SEED]),
+        init_params=str(s[INIT_PARAMS]),
+        reg_covar=float(s[REG_COVAR]),
+        tol=float(s[TOL]),
+        max_iter=int(s[MAX_ITER]),
+    )
+
+
+def dataset() -> Dataset:
+    """The current data set."""
+    return st.session_state[DATASET]
+
+
+def ensure_choice(key: str, options, default) -> None:
+    """Reset widget ``key`` to ``default`` when its value is not one of ``options``.
+
+    Call before the widget is drawn, e.g. when a new table brings other columns.
+    """
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default

@@ -1,0 +1,137 @@
+"""Widgets and blocks shared by the frame and the pages: the sidebar, the current fit, messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from gmm_core import COVARIANCE_MEANINGS, COVARIANCE_TYPES, INIT_METHODS, MCLUST_NAMES, DataError, FitError, FitResult
+from ui import cache, state
+from ui.dataset import Dataset
+from ui.tables import model_label
+from ui.text import escape_markdown, format_number
+
+MAX_SEED = 2**32 - 1
+
+
+def covariance_option(covariance_type: str) -> str:
+    """'full · VVV — each component has its own ellipse: ...' for menus."""
+    return f"{covariance_type} · {MCLUST_NAMES[covariance_type]} — {COVARIANCE_MEANINGS[covariance_type]}"
+
+
+def sidebar() -> DeltaGenerator:
+    """Draw the model controls in the sidebar, shared by every page.
+
+    Returns
+    -------
+    DeltaGenerator
+        An empty container above the controls, for :func:`sidebar_summary` to fill
+        once the page has run (the page may change the data).
+    """
+    with st.sidebar:
+        summary = st.container()
+        st.subheader("Model")
+        st.selectbox(
+            "Covariance type",
+            COVARIANCE_TYPES,
+            key=state.COV_TYPE,
+            format_func=covariance_option,
+            help="scikit-learn's name, mclust's three-letter name (volume, shape, orientation; "
+            "E equal, V variable, I identity) and what it allows.",
+        )
+        st.caption(COVARIANCE_MEANINGS[st.session_state[state.COV_TYPE]].capitalize() + ".")
+        st.number_input("Components (K)", min_value=1, max_value=state.MAX_COMPONENTS, step=1, key=state.N_COMPONENTS)
+        st.number_input(
+            "Restarts (n_init)", min_value=1, max_value=100, step=1, key=state.N_INIT,
+            help="EM runs from this many starting points; the one with the highest likelihood is kept.",
+        )
+        st.number_input("Random seed", min_value=0, max_value=MAX_SEED, step=1, key=state.SEED)
+        with st.expander("Advanced"):
+            st.selectbox("Initialisation (init_params)", INIT_METHODS, key=state.INIT_PARAMS)
+            st.number_input(
+                "reg_covar", min_value=0.0, step=1e-6, format="%.1e", key=state.REG_COVAR,
+                help="Added to the covariance diagonals, relative to the data's overall variance; "
+                "raise it when components collapse.",
+            )
+            st.number_input(
+                "tol", min_value=1e-12, max_value=1.0, step=1e-6, format="%.1e", key=state.TOL,
+                help="EM stops when the per-sample log-likelihood gains less than this.",
+            )
+            st.number_input("max_iter", min_value=1, max_value=100_000, step=100, key=state.MAX_ITER)
+    return summary
+
+
+def sidebar_summary(container: DeltaGenerator) -> None:
+    """Fill ``container`` with one short block on the current data and one on the current model."""
+    dataset = state.dataset()
+    view = current_fit()
+    with container:
+        st.markdown(f"**Data:** {escape_markdown(dataset.table.name)}")
+        st.caption(dataset_caption(dataset))
+        settings = state.fit_settings()
+        st.markdown(f"**Model:** {escape_markdown(model_label(settings.n_components, settings.covariance_type))}")
+        if view.error:
+            st.caption(":red[Cannot be fitted with these settings; see the page for why.]")
+        else:
+            result = view.result
+            status = "converged" if result.converged else "not converged"
+            flags = " · degenerate" if result.degenerate else ""
+            st.caption(f"BIC {format_number(result.bic)} · {status} in {result.n_iter} iterations{flags}")
+
+
+def dataset_caption(dataset: Dataset) -> str:
+    """'600 of 600 rows · columns x, y (standardised)', escaped for Markdown."""
+    columns = ", ".join(dataset.columns)
+    scaled = " (standardised)" if dataset.standardize else ""
+    n_used = int(dataset.used_rows.sum())
+    return escape_markdown(f"{n_used:,} of {len(dataset.used_rows):,} rows · columns {columns}{scaled}")
+
+
+@dataclass(frozen=True, eq=False)
+class FitView:
+    """The model to show: the sidebar's, or the last one that worked when the sidebar's cannot be fitted."""
+
+    result: FitResult | None
+    error: str | None = None
+
+
+def current_fit() -> FitView:
+    """Fit the sidebar's model to the current data (cached); fall back to the last good fit on error."""
+    dataset = state.dataset()
+    settings = state.fit_settings()
+    try:
+        result = cache.fit(dataset, settings)
+    except (FitError, DataError) as exc:
+        last = st.session_state.get(state.LAST_GOOD_FIT)
+        fallback = cache.fit(dataset, last[1]) if last and last[0] == dataset.content_hash else None
+        return FitView(result=fallback, error=str(exc))
+    st.session_state[state.LAST_GOOD_FIT] = (dataset.content_hash, settings)
+    return FitView(result=result)
+
+
+def show_fit_problem(view: FitView) -> None:
+    """Say why the sidebar's model cannot be fitted, what to change, and which model is shown instead."""
+    if not view.error:
+        return
+    st.error(escape_markdown(view.error))
+    if view.result is None:
+        st.info(
+            "Nothing to show yet. Try fewer components, another covariance type, or a larger "
+            "reg_covar under Advanced in the sidebar."
+        )
+    else:
+        label = model_label(view.result.n_components, view.result.covariance_type)
+        st.info(f"Showing the last model that could be fitted instead: {escape_markdown(label)}.")
+
+
+def show_data_error(error: DataError) -> None:
+    """Show a ``DataError`` and say which data stay in use."""
+    st.error(escape_markdown(error))
+    st.caption(f"Still using: {escape_markdown(state.dataset().table.name)}")
+
+
+def show_lines(lines) -> None:
+    """Plain lines of text (user text included) as a Markdown bullet list."""
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in lines))
