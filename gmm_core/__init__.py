@@ -68,6 +68,7 @@ __all__ = [
     "bic_evidence",
     "ellipse_points",
     "ellipse_radius",
+    "em_trace",
     "feature_matrix",
     "fit_diagnostics",
     "fit_gmm",

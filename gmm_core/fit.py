@@ -38,6 +38,12 @@ DEFAULT_REG_COVAR = 1e-6
 #: line or a point) ...
 COLLAPSE_RATIO = 1e-5
 #: ... or when it holds fewer than ``d + 1`` points' worth of responsibility.
+#: Data whose columns are exactly linear in each other (a correlation matrix with an
+#: eigenvalue below this) make every component flat: the fit is degenerate too.
+COLLINEAR_EIGENVALUE = 1e-9
+
+#: Squared, a spread outside this range overflows or underflows a covariance.
+MIN_SCALE, MAX_SCALE = 1e-150, 1e150
 
 
 @dataclass(frozen=True)
@@ -297,12 +303,21 @@ class Scaling:
     @classmethod
     def of(cls, X: np.ndarray) -> "Scaling":
         center = X.mean(axis=0)
-        # Root mean square of the column standard deviations.
-        scale = float(np.sqrt(np.mean(X.var(axis=0))))
-        if not np.isfinite(scale) or scale == 0.0:
+        deviations = X - center
+        # Divide by the largest deviation first so squaring cannot overflow or underflow.
+        spread = float(np.abs(deviations).max()) if np.isfinite(center).all() else np.inf
+        if spread == 0.0:
             raise DataError(
                 "All rows are identical, so there is no spread to model. "
                 "Choose data with at least two different points."
+            )
+        # Root mean square of the column standard deviations.
+        scale = spread * float(np.sqrt(np.mean((deviations / spread).var(axis=0)))) if np.isfinite(spread) else spread
+        if not MIN_SCALE <= scale <= MAX_SCALE:
+            raise DataError(
+                f"The data's spread ({scale:.1e}) is outside what covariances can hold in double "
+                f"precision ({MIN_SCALE:.0e} to {MAX_SCALE:.0e}). Rescale the columns first, "
+                "e.g. divide them by a power of ten, or turn on standardising."
             )
         return cls(center=center, scale=scale)
 
@@ -391,9 +406,9 @@ def _collapse_reasons(Z: np.ndarray, covariances: np.ndarray, sizes: np.ndarray)
     """Plain-language reasons why components are degenerate (empty when none is)."""
     n, d = Z.shape
     data_cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
-    # Guard against collinear data: a singular data covariance is not a component's fault.
+    reasons = _flat_data_reasons(data_cov)
+    # Flat data are reported once above, not again for every component.
     data_cov = data_cov + 1e-12 * np.trace(data_cov) * np.eye(d)
-    reasons = []
     for k, (cov, size) in enumerate(zip(covariances, sizes)):
         # Smallest variance of the component relative to the data's, over all directions.
         ratio = float(linalg.eigh(cov, data_cov, eigvals_only=True)[0])
@@ -409,6 +424,27 @@ def _collapse_reasons(Z: np.ndarray, covariances: np.ndarray, sizes: np.ndarray)
                 f"{d + 1} needed to estimate its shape. Choose fewer components."
             )
     return reasons
+
+
+def _flat_data_reasons(data_cov: np.ndarray) -> list[str]:
+    """Why the data themselves leave no room in some direction (empty when they do not)."""
+    variances = np.diag(data_cov)
+    constant = np.flatnonzero(variances <= COLLINEAR_EIGENVALUE * variances.max())
+    if constant.size:
+        return [
+            f"Feature column {j + 1} has the same value in every row, so every component is flat "
+            "in that direction and the likelihood is set by reg_covar, not by the data. "
+            "Drop that column."
+            for j in constant
+        ]
+    correlation = data_cov / np.sqrt(np.outer(variances, variances))
+    if np.linalg.eigvalsh(correlation)[0] < COLLINEAR_EIGENVALUE:
+        return [
+            "The feature columns are exact linear functions of each other (the data lie on a "
+            "line or plane), so every component is flat in that direction and the likelihood is "
+            "set by reg_covar, not by the data. Drop a redundant column."
+        ]
+    return []
 
 
 def _full_covariances(covariances: np.ndarray, covariance_type: str, k: int, d: int) -> np.ndarray:

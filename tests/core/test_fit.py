@@ -220,3 +220,23 @@ def test_components_on_single_points_are_degenerate_or_a_fit_error():
     assert result.degenerate and len(result.warnings) == 3
     with pytest.raises(FitError, match=r"shrank onto a single point or line\. .*larger reg_covar \(now 0\)"):
         fit_gmm(X, n_components=3, reg_covar=0.0)
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (lambda x: 2 * x + 1, "exact linear functions of each other"),
+        (lambda x: np.full_like(x, 3.0), "Feature column 2 has the same value in every row"),
+    ],
+)
+def test_flat_data_make_every_fit_degenerate(blobs, column, message):
+    X = np.column_stack([blobs[:, 0], column(blobs[:, 0])])
+    result = fit_gmm(X, n_components=2, n_init=1)
+    assert result.degenerate
+    assert [w for w in result.warnings if message in w]
+
+
+@pytest.mark.parametrize("magnitude", [1e-200, 1e200])
+def test_data_beyond_double_precision_covariances_are_refused(blobs, magnitude):
+    with pytest.raises(DataError, match=r"outside what covariances can hold .* Rescale the columns"):
+        fit_gmm(blobs * magnitude, n_components=2)
