@@ -1,4 +1,4 @@
-"""Export page: the labelled data as CSV and the model as JSON, with a preview of both."""
+"""Export page: the labelled data as CSV, the model as JSON and a reproduction script, with previews."""
 
 import streamlit as st
 
@@ -17,5 +17,6 @@ if result is not None:
         f"{escape_markdown(dataset.table.name)} · {widgets.dataset_caption(dataset)}"
     )
     model = export_view.document(dataset, result)
-    export_view.downloads(dataset, result, model)
-    export_view.preview(dataset, result, model)
+    source = export_view.script(dataset, result)
+    export_view.downloads(dataset, result, model, source)
+    export_view.preview(dataset, result, model, source)

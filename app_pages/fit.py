@@ -23,10 +23,12 @@ if result is not None:
     )
     fit_view.metrics(result)
     fit_view.fit_warnings(result)
-    fit_view.chart(dataset, result)
+    fit_view.diagnostics(dataset, result)
+    match = fit_view.label_match(dataset, result)
+    fit_view.chart(dataset, result, view.slots, match)
     left, right = st.columns([3, 2])
     with left:
         fit_view.parameters(dataset, result)
     with right:
         fit_view.responsibilities(dataset, result)
-    fit_view.known_labels(dataset, result)
+    fit_view.known_labels(dataset, match)

@@ -19,3 +19,6 @@ elif record.content_hash != dataset.content_hash:
     st.info("The data changed since the last sweep. Press Run sweep to compare models on the current data.")
 else:
     selection_view.results(record)
+    selection_view.evidence(record)
+    selection_view.stability_controls(dataset, record)
+    selection_view.stability_results(dataset, record)

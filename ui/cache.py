@@ -12,12 +12,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from gmm_core import DataError, FitError, FitResult, FitSettings, fit_gmm, sweep
+from gmm_core import (
+    DataError,
+    EMTrace,
+    FitError,
+    FitResult,
+    FitSettings,
+    em_trace,
+    fit_gmm,
+    initial_means,
+    restart_report,
+    sweep,
+)
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
+from ui.em_figures import em_animation
 from ui.tables import best_index
 
 
@@ -129,6 +144,112 @@ def run_sweep(
         n_init=n_init,
         settings=options,
         table=table,
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _restarts(content_hash: str, settings: tuple, _X) -> pd.DataFrame | FitError | DataError:
+    """Every restart of the fit, or the error saying why there is none."""
+    try:
+        return restart_report(_X, **dict(settings))
+    except (FitError, DataError) as exc:
+        return exc
+
+
+def restarts(dataset: Dataset, settings: FitSettings) -> pd.DataFrame:
+    """``gmm_core.restart_report`` on ``dataset.X`` with ``settings``, cached like :func:`fit`."""
+    return _raise_error(_restarts(dataset.content_hash, tuple(asdict(settings).items()), dataset.X))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _em_start(content_hash: str, options: tuple, _X) -> np.ndarray | FitError | DataError:
+    """The starting means, or the error saying why there are none."""
+    try:
+        return initial_means(_X, **dict(options))
+    except (FitError, DataError) as exc:
+        return exc
+
+
+def em_start(content_hash: str, X: np.ndarray, *, n_components: int, init_params: str, random_state: int) -> np.ndarray:
+    """``gmm_core.initial_means`` of ``X`` (whose content hash is ``content_hash``), cached.
+
+    Raises
+    ------
+    FitError, DataError
+        With a message for the user.
+    """
+    options = {"n_components": n_components, "init_params": init_params, "random_state": random_state}
+    return _raise_error(_em_start(content_hash, tuple(options.items()), X))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _em_trace(content_hash: str, options: tuple, means_init: tuple, _X) -> EMTrace | FitError | DataError:
+    """The EM trace, or the error saying why there is none."""
+    try:
+        return em_trace(_X, means_init=np.array(means_init), **dict(options))
+    except (FitError, DataError) as exc:
+        return exc
+
+
+def em_frames(content_hash: str, X: np.ndarray, *, means_init: np.ndarray, **options) -> EMTrace:
+    """``gmm_core.em_trace`` of ``X`` from ``means_init``, every frame computed once and cached.
+
+    ``options`` are the other keyword arguments of ``em_trace``.
+
+    Raises
+    ------
+    FitError, DataError
+        With a message for the user.
+    """
+    return _raise_error(_em_trace(content_hash, tuple(sorted(options.items())), _start_key(means_init), X))
+
+
+# A resource, not data: unpickling a figure of 100 frames validates it again, as slowly as building it.
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _em_figure(content_hash: str, options: tuple, means_init: tuple, view: tuple, _X) -> go.Figure:
+    """The animation of one trace, drawn one way."""
+    pair, slots, axis_names, level = view
+    trace = em_frames(content_hash, _X, means_init=np.array(means_init), **dict(options))
+    return em_animation(trace, _X[:, list(pair)], pair=pair, slots=np.array(slots), axis_names=axis_names, level=level)
+
+
+def em_figure(
+    content_hash: str, X: np.ndarray, *, means_init: np.ndarray, pair: tuple[int, int], slots: np.ndarray,
+    axis_names: tuple[str, str], level: str, **options,
+) -> go.Figure:
+    """``ui.em_figures.em_animation`` of :func:`em_frames` with the same arguments, built once and kept.
+
+    Building a figure of a hundred frames takes a second or two (Plotly validates every
+    trace of every frame), so each trace and view is built once and shared, not rebuilt
+    on every rerun. Call it after :func:`em_frames` succeeded for these arguments.
+    """
+    view = (tuple(pair), tuple(int(s) for s in slots), tuple(axis_names), level)
+    return _em_figure(content_hash, tuple(sorted(options.items())), _start_key(means_init), view, X)
+
+
+def _start_key(means_init: np.ndarray) -> tuple:
+    """Starting means as nested tuples of floats: a hashable cache key."""
+    return tuple(map(tuple, np.asarray(means_init, dtype=float).tolist()))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _kmeans(content_hash: str, n_clusters: int, random_state: int, n_init: int, _X) -> tuple[np.ndarray, np.ndarray]:
+    """The k-means labels and centres."""
+    with threadpool_limits(1):
+        model = KMeans(n_clusters=n_clusters, random_state=random_state, n_init=n_init).fit(_X)
+    return model.labels_, model.cluster_centers_
+
+
+def kmeans(dataset: Dataset, settings: FitSettings) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``KMeans`` on ``dataset.X`` with the model's K, seed and restarts, cached.
+
+    Returns
+    -------
+    labels : ndarray of int, shape (n,)
+    centres : ndarray of shape (K, d)
+    """
+    return _kmeans(
+        dataset.content_hash, settings.n_components, int(settings.random_state), settings.n_init, dataset.X
     )
 
 

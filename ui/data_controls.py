@@ -15,6 +15,7 @@ from gmm_core import DataError
 from ui import cache, figures, state, widgets
 from ui.dataset import (
     BUILTIN_NAMES,
+    MAX_UPLOAD_MB,
     VARIANT_NAMES,
     Dataset,
     Generation,
@@ -23,6 +24,7 @@ from ui.dataset import (
     bytes_hash,
     parse_spread,
 )
+from ui.tables import display_frame
 from ui.text import escape_markdown
 
 SOURCES: dict[str, str] = {"generate": "Generate", "builtin": "Built-in", "upload": "Upload CSV"}
@@ -33,6 +35,8 @@ BUILTIN_NOTES: dict[str, str] = {
     "Pick any two measurements, or add more.",
 }
 PERSIST = {"persist_state": "session"}
+#: Most distinct known labels the data scatter colours by.
+MAX_LABEL_GROUPS = 24
 NO_LABEL = ""  # menu entry for "no label column"; never a column name (read_table names blank headers)  # page widgets keep their values across page switches
 
 
@@ -79,7 +83,7 @@ def _builtin() -> SourceTable | None:
 def _uploaded() -> SourceTable | None:
     """The file uploader and what was detected; the last good upload, or None after an error."""
     uploaded = st.file_uploader(
-        "CSV file", key=state.UPLOAD,
+        "CSV file", key=state.UPLOAD, max_upload_size=MAX_UPLOAD_MB,
         help="Comma, semicolon, tab or | delimited; UTF-8, UTF-16 or Windows-1252; decimal point or "
         "comma; with or without a header row. Detected automatically.",
     )
@@ -172,15 +176,25 @@ def preview(dataset: Dataset) -> None:
     widgets.show_lines(dataset.report)
     left, right = st.columns([2, 3])
     with left:
-        st.dataframe(dataset.table.frame.head(200), height=430, key="data_table")
+        st.dataframe(display_frame(dataset.table.frame.head(200)), height=430, key="data_table")
         st.caption(f"First {min(200, len(dataset.table.frame)):,} of {len(dataset.table.frame):,} rows.")
     with right:
         x_name, y_name = (dataset.axis_name(c) for c in dataset.columns[:2])
+        groups = dataset.known_labels
+        n_groups = 0 if groups is None else len(pd.unique(groups))
+        if n_groups > MAX_LABEL_GROUPS:  # one trace per label: thousands would stall server and browser
+            groups = None
         figure = figures.data_scatter(
-            dataset.X[:, :2], (x_name, y_name), dataset.known_labels, groups_name=dataset.label_column or ""
+            dataset.X[:, :2], (x_name, y_name), groups, groups_name=dataset.label_column or ""
         )
         st.plotly_chart(figure, key="data_scatter")
         if len(dataset.X) > figures.MAX_POINTS:
             st.caption(f"Showing a sample of {figures.MAX_POINTS:,} of {len(dataset.X):,} points.")
+        if n_groups > MAX_LABEL_GROUPS:
+            st.caption(
+                f"The known labels have {n_groups:,} distinct values, too many to colour by "
+                f"(at most {MAX_LABEL_GROUPS}), so the points are drawn in one colour. Known labels are classes, "
+                f"such as a species; {escape_markdown(dataset.label_column)} looks like a measurement."
+            )
     with st.expander("Summary statistics of the feature columns (as fitted)"):
         st.dataframe(pd.DataFrame(np.asarray(dataset.X), columns=list(dataset.columns)).describe().T)

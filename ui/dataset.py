@@ -25,6 +25,10 @@ VARIANT_NAMES: dict[str, str] = {
     "unequal_variance": "Unequal variance",
 }
 MAX_GENERATED_SAMPLES = 1_000_000
+#: Largest upload in MB: the file uploader's ``max_upload_size`` and the reader's ``max_bytes``
+#: (keep ``server.maxUploadSize`` in .streamlit/config.toml equal). 50 MB holds about
+#: 2 million rows of a few numeric columns, the reader's row cap.
+MAX_UPLOAD_MB = 50
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,7 @@ def builtin_table(name: str) -> SourceTable:
 
 def uploaded_table(filename: str, data: bytes) -> SourceTable:
     """An uploaded CSV file read by ``gmm_core.read_table``; raises ``DataError`` for a bad file."""
-    table = read_table(data, filename=filename)
+    table = read_table(data, filename=filename, max_bytes=MAX_UPLOAD_MB * 1024**2)
     numeric = table.numeric_columns
     key = bytes_hash(data)
     return SourceTable(

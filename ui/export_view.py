@@ -1,13 +1,14 @@
-"""The Export page's blocks: the two downloads and a preview of what they hold."""
+"""The Export page's blocks: the three downloads and a preview of what they hold."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gmm_core import FitResult, labelled_csv, labelled_frame
+from gmm_core import FitResult, labelled_csv, labelled_frame, reproduction_script
 from gmm_core.model_json import model_document, model_json
 from ui import state
 from ui.dataset import Dataset
+from ui.tables import display_frame
 from ui.text import safe_filename_stem
 
 PREVIEW_ROWS = 100
@@ -16,6 +17,21 @@ PREVIEW_ROWS = 100
 def file_stem(dataset: Dataset, result: FitResult) -> str:
     """'old_faithful_tied_k3': the sanitised source name, the covariance type and K."""
     return f"{safe_filename_stem(dataset.table.stem)}_{result.covariance_type}_k{result.n_components}"
+
+
+def csv_name(dataset: Dataset, result: FitResult) -> str:
+    """'old_faithful_tied_k3_labelled.csv': the name of the labelled-data download."""
+    return f"{file_stem(dataset, result)}_labelled.csv"
+
+
+def script(dataset: Dataset, result: FitResult) -> str:
+    """A Python script that refits ``result`` with plain scikit-learn from the labelled-data download.
+
+    ``gmm_core.reproduction_script`` reading :func:`csv_name` from the working directory.
+    """
+    return reproduction_script(
+        result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize
+    )
 
 
 def document(dataset: Dataset, result: FitResult) -> dict:
@@ -29,17 +45,17 @@ def document(dataset: Dataset, result: FitResult) -> dict:
     )
 
 
-def downloads(dataset: Dataset, result: FitResult, model: dict) -> None:
-    """The labelled-data CSV and model JSON download buttons, each with what it holds."""
+def downloads(dataset: Dataset, result: FitResult, model: dict, source: str) -> None:
+    """The labelled-data CSV, model JSON and reproduction script download buttons, each with what it holds."""
     frame, used_rows = dataset.table.frame, dataset.used_rows
     stem = file_stem(dataset, result)
-    left, right = st.columns(2)
+    left, right, third = st.columns(3)
     with left:
         st.download_button(
             "Download labelled data (CSV)",
             # Built only when clicked: a large table is not written out on every rerun.
             data=lambda: labelled_csv(frame, result, used_rows=used_rows),
-            file_name=f"{stem}_labelled.csv",
+            file_name=csv_name(dataset, result),
             mime="text/csv",
             key=state.DOWNLOAD_CSV,
             on_click="ignore",
@@ -65,20 +81,36 @@ def downloads(dataset: Dataset, result: FitResult, model: dict) -> None:
             "Weights, means and full covariance matrices, every setting, the criteria, the data source "
             "with a hash of the fitted matrix, and library versions."
         )
+    with third:
+        st.download_button(
+            "Download reproduction script (Python)",
+            data=source,
+            file_name=f"{stem}_reproduce.py",
+            mime="text/x-python",
+            key=state.DOWNLOAD_SCRIPT,
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(
+            "Refits this model with plain scikit-learn from the labelled CSV (put both in one folder and run "
+            "it with Python); it prints how many labels agree and the BIC."
+        )
 
 
-def preview(dataset: Dataset, result: FitResult, model: dict) -> None:
-    """The first rows of the labelled data and the model document, as they will be downloaded."""
+def preview(dataset: Dataset, result: FitResult, model: dict, source: str) -> None:
+    """The first rows of the labelled data, the model document and the script, as they will be downloaded."""
     st.subheader("Preview")
-    data_tab, model_tab = st.tabs(["Labelled data", "Model JSON"])
+    data_tab, model_tab, script_tab = st.tabs(["Labelled data", "Model JSON", "Reproduction script"])
     frame = dataset.table.frame
     with data_tab:
         labelled = labelled_frame(frame, result, used_rows=dataset.used_rows).head(PREVIEW_ROWS)
         probabilities = labelled.columns[frame.shape[1] + 1 :]  # after the original columns and component
         st.dataframe(
-            labelled, key="export_preview",
+            display_frame(labelled), key="export_preview",
             column_config={name: st.column_config.NumberColumn(format="%.4g") for name in probabilities},
         )
         st.caption(f"First {min(PREVIEW_ROWS, len(frame)):,} of {len(frame):,} rows.")
     with model_tab:
         st.json(model, expanded=2)
+    with script_tab:
+        st.code(source, language="python")

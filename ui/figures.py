@@ -11,18 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 from scipy import stats
 from scipy.special import logsumexp
 
-from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, ellipse_points
+from gmm_core import MCLUST_NAMES, ellipse_points
+from ui.colours import TYPE_COLOURS, component_colour, slot_marker
 from ui.tables import CRITERIA, best_index, eligible
 from ui.text import plotly_text
 
-#: Colours of components 1, 2, ... (24 distinct; K is at most 15 in the app).
-COMPONENT_COLOURS: tuple[str, ...] = tuple(qualitative.Dark24)
-TYPE_COLOURS: dict[str, str] = dict(zip(COVARIANCE_TYPES, qualitative.Plotly))
 #: Above this many points a scatter uses WebGL.
 WEBGL_MIN_POINTS = 5_000
 #: At most this many points are drawn; more are sampled, every component kept.
@@ -40,15 +37,6 @@ ELLIPSE_LEVELS: dict[str, dict[str, float]] = {
 }
 DENSITY_GRID = 120
 CHART_HEIGHT = 560
-
-
-def component_colour(k: int, alpha: float | None = None) -> str:
-    """Colour of component ``k`` (0-based), as hex, or rgba with ``alpha``."""
-    colour = COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
-    if alpha is None:
-        return colour
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def stratified_sample(groups: np.ndarray, cap: int, *, seed: int = 0) -> np.ndarray:
@@ -168,6 +156,8 @@ def fit_scatter(
     level: str = "95%",
     uncertainty: np.ndarray | None = None,
     show_density: bool = False,
+    slots: np.ndarray | None = None,
+    misclassified: np.ndarray | None = None,
     title: str = "",
 ) -> go.Figure:
     """Data coloured by component, with means, covariance ellipses and optional layers.
@@ -190,16 +180,23 @@ def fit_scatter(
         ``1 - max responsibility``; drawn as red rings, stronger where higher.
     show_density : bool, default=False
         Draw contours of the mixture's log density.
+    slots : ndarray of int, shape (K,), optional
+        Colour slot of each component (see ``ui.colours``); by default component k
+        gets slot k.
+    misclassified : ndarray of bool, shape (n,), optional
+        Points whose component is not matched to their known label; drawn as black rings
+        when there are any.
     title : str
 
     Returns
     -------
     plotly.graph_objects.Figure
         Traces: one 'points' per non-empty component, then 'density', one 'ellipse'
-        per component, 'means', then 'uncertainty'. Each ellipse is labelled by an
-        annotation at its top.
+        per component, 'means', 'uncertainty', then 'misclassified'. Each ellipse is
+        labelled by an annotation at its top.
     """
     K = len(weights)
+    slots = np.arange(K) if slots is None else np.asarray(slots)
     shown = stratified_sample(labels, MAX_POINTS)
     # WebGL traces are drawn above SVG ones, so the overlays use the same class as the points.
     scatter = _scatter_class(len(shown))
@@ -218,7 +215,7 @@ def fit_scatter(
                     mode="markers",
                     name=f"component {k + 1}",
                     legendgroup=f"component {k + 1}",
-                    marker={"size": 3 if many else 5, "color": component_colour(k), "opacity": 0.35 if many else 0.75},
+                    marker={"size": 3 if many else 5, "color": component_colour(slots[k]), "opacity": 0.35 if many else 0.75},
                     meta="points",
                     hovertemplate=hover + f"<extra>component {k + 1}</extra>",
                 )
@@ -233,8 +230,8 @@ def fit_scatter(
                 y=outline[:, 1],
                 mode="lines",
                 fill="toself",
-                fillcolor=component_colour(k, 0.08),
-                line={"color": component_colour(k), "width": 2},
+                fillcolor=component_colour(slots[k], 0.08),
+                line={"color": component_colour(slots[k]), "width": 2},
                 name=f"component {k + 1} ellipse ({level})",
                 legendgroup=f"component {k + 1}",
                 showlegend=False,
@@ -245,7 +242,7 @@ def fit_scatter(
         top = outline[np.argmax(outline[:, 1])]
         figure.add_annotation(
             x=top[0], y=top[1], text=f"{k + 1}: {level}", showarrow=False, yshift=9,
-            font={"color": component_colour(k), "size": 12},
+            font={"color": component_colour(slots[k]), "size": 12},
         )
     figure.add_trace(
         scatter(
@@ -279,6 +276,19 @@ def fit_scatter(
                 },
                 meta="uncertainty",
                 hoverinfo="skip",
+            )
+        )
+    if misclassified is not None and np.any(misclassified):
+        wrong = shown[np.asarray(misclassified)[shown]]
+        figure.add_trace(
+            scatter(
+                x=points[wrong, 0],
+                y=points[wrong, 1],
+                mode="markers",
+                name=f"misclassified ({int(np.sum(misclassified)):,})",
+                marker={"symbol": "circle-open", "size": 13, "color": "black", "line": {"width": 1.5}},
+                meta="misclassified",
+                hovertemplate=_point_hover(axis_names) + "<extra>misclassified</extra>",
             )
         )
     _axes(figure, axis_names, title=title, show_legend=True)
@@ -448,3 +458,154 @@ def _axes(figure: go.Figure, axis_names: tuple[str, str], *, title: str, show_le
         showlegend=show_legend,
         legend={"itemsizing": "constant"},
     )
+
+
+def confusion_heatmap(confusion: pd.DataFrame) -> go.Figure:
+    """Counts of known classes (rows) by components (columns), matched pairs on the diagonal.
+
+    Parameters
+    ----------
+    confusion : pandas.DataFrame
+        ``gmm_core.LabelMatch.confusion``: a row per class, a column per 0-based
+        component, ordered so that matched pairs sit on the diagonal.
+    """
+    figure = go.Figure(
+        go.Heatmap(
+            z=confusion.to_numpy(),
+            x=[f"component {int(k) + 1}" for k in confusion.columns],
+            y=[plotly_text(c) for c in confusion.index],
+            colorscale="Blues",
+            texttemplate="%{z}",
+            showscale=False,
+            hovertemplate="%{y} → %{x}: %{z} points<extra></extra>",
+            meta="confusion",
+        )
+    )
+    figure.update_layout(
+        height=max(220, 60 + 36 * len(confusion)),
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"side": "top", "type": "category", "title": {"text": "component (matched class on the diagonal)"}},
+        yaxis={"autorange": "reversed", "type": "category", "title": {"text": "known label"}},
+    )
+    return figure
+
+
+def kmeans_comparison(
+    points: np.ndarray,
+    gmm_labels: np.ndarray,
+    gmm_slots: np.ndarray,
+    kmeans_labels: np.ndarray,
+    kmeans_slots: np.ndarray,
+    *,
+    axis_names: tuple[str, str],
+) -> go.Figure:
+    """The mixture's hard labels and k-means' clusters side by side, in matched colours.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 2)
+    gmm_labels, kmeans_labels : ndarray of int, shape (n,)
+    gmm_slots, kmeans_slots : ndarray of int
+        Colour slot of each component and of each cluster; a cluster matched to a
+        component has its slot.
+    axis_names : (str, str)
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Left 'gmm_points', right 'kmeans_points', and 'disagree' rings on the right
+        where a point's cluster is not matched to its component.
+    """
+    shown = stratified_sample(gmm_labels, MAX_POINTS)
+    scatter = _scatter_class(len(shown))
+    figure = make_subplots(
+        rows=1, cols=2, shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.04,
+        subplot_titles=["Gaussian mixture: most likely component", "k-means: nearest centre"],
+    )
+    for col, (labels, slots, meta) in enumerate(
+        [(gmm_labels, gmm_slots, "gmm_points"), (kmeans_labels, kmeans_slots, "kmeans_points")], start=1
+    ):
+        figure.add_trace(
+            scatter(
+                x=points[shown, 0], y=points[shown, 1], mode="markers", name=meta, meta=meta, showlegend=False,
+                marker={**slot_marker(slots[labels[shown]]), "size": 4, "opacity": 0.7},
+                hovertemplate=_point_hover(axis_names) + "<extra></extra>",
+            ),
+            row=1, col=col,
+        )
+    disagree = gmm_slots[gmm_labels] != kmeans_slots[kmeans_labels]
+    wrong = shown[disagree[shown]]
+    figure.add_trace(
+        scatter(
+            x=points[wrong, 0], y=points[wrong, 1], mode="markers", meta="disagree",
+            name=f"in another group than in the mixture ({int(disagree.sum()):,})",
+            marker={"symbol": "circle-open", "size": 11, "color": "black", "line": {"width": 1.5}},
+            hovertemplate=_point_hover(axis_names) + "<extra></extra>",
+        ),
+        row=1, col=2,
+    )
+    x_name, y_name = (plotly_text(name) for name in axis_names)
+    figure.update_xaxes(title_text=x_name)
+    figure.update_yaxes(title_text=y_name, col=1)
+    figure.update_layout(
+        height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0.5},
+    )
+    return figure
+
+
+#: Models drawn as boxes in the stability chart: those with the lowest median BIC.
+STABILITY_BOXES = 8
+
+
+def stability_figure(fits: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
+    """How much BIC moves between seeds, and how often each model wins.
+
+    Parameters
+    ----------
+    fits, models : pandas.DataFrame
+        ``gmm_core.StabilityResult.fits`` and ``.models``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Left, one box per model ('bic_spread') with every seed's BIC, for the
+        ``STABILITY_BOXES`` models with the lowest median BIC; right, the share of
+        seeds each model wins ('win_share'), for the models that win at least once.
+        Both are coloured by covariance type.
+    """
+    figure = make_subplots(
+        rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.1,
+        subplot_titles=[
+            f"BIC of every seed, {STABILITY_BOXES} best models by median (lower is better)",
+            "Share of seeds each model wins",
+        ],
+    )
+    ok = fits[~fits["degenerate"] & fits["bic"].notna()]
+    contenders = models.dropna(subset=["bic_median"]).nsmallest(STABILITY_BOXES, "bic_median")
+    for row in contenders.itertuples():
+        name = f"{row.covariance_type} K={row.k}"
+        bic = ok.loc[(ok["k"] == row.k) & (ok["covariance_type"] == row.covariance_type), "bic"]
+        figure.add_trace(
+            go.Box(
+                x=[name] * len(bic), y=bic.to_numpy(), name=name, meta="bic_spread", showlegend=False,
+                boxpoints="all", pointpos=0, jitter=0.3, marker={"color": TYPE_COLOURS[row.covariance_type]},
+                hovertemplate=f"{name}<br>BIC %{{y:,.2f}}<extra></extra>",
+            ),
+            row=1, col=1,
+        )
+    winners = models[models["wins"] > 0].sort_values("win_share", ascending=False)
+    figure.add_trace(
+        go.Bar(
+            x=[f"{t} K={k}" for t, k in zip(winners["covariance_type"], winners["k"])],
+            y=winners["win_share"].to_numpy(),
+            marker={"color": [TYPE_COLOURS[t] for t in winners["covariance_type"]]},
+            meta="win_share", showlegend=False,
+            hovertemplate="%{x}: wins %{y:.0%} of seeds<extra></extra>",
+        ),
+        row=1, col=2,
+    )
+    figure.update_yaxes(title_text="BIC", row=1, col=1)
+    figure.update_yaxes(title_text="share of seeds", range=[0, 1], tickformat=".0%", row=1, col=2)
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure

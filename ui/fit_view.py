@@ -1,15 +1,19 @@
-"""The Fit page's blocks: criteria, warnings, the chart, parameters, responsibilities, known labels."""
+"""The Fit page's blocks: criteria, warnings, the chart, k-means, parameters, responsibilities,
+known labels and diagnostics."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from sklearn.metrics import adjusted_rand_score
 
-from gmm_core import FitResult, marginal
-from ui import figures, state
+from gmm_core import DataError, FitError, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
+from ui import cache, figures, state
+from ui.colours import match_slots
 from ui.dataset import Dataset
-from ui.tables import component_table, label_agreement, parameter_table
+from ui.tables import component_table, parameter_table
 from ui.text import escape_markdown, format_number
+from ui.widgets import show_lines
 
 PERSIST = {"persist_state": "session"}
 MAX_CROSSTAB_ROWS = 100
@@ -45,9 +49,17 @@ def fit_warnings(result: FitResult) -> None:
         st.caption("No warnings: EM converged and no component collapsed.")
 
 
+def label_match(dataset: Dataset, result: FitResult) -> LabelMatch | None:
+    """The components matched to the known labels, or None when no label column was chosen."""
+    labels = dataset.known_labels
+    return None if labels is None else match_labels(labels, result.labels)
+
+
 @st.fragment
-def chart(dataset: Dataset, result: FitResult) -> None:
-    """Scatter coloured by component with ellipses; its options rerun only this block."""
+def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMatch | None) -> None:
+    """Scatter coloured by component with ellipses, then k-means beside the mixture; the chart's
+    options rerun only this block.
+    """
     columns = list(dataset.columns)
     controls = st.columns([2, 2, 5, 2], vertical_alignment="bottom")
     state.ensure_choice(state.PLOT_X, columns, columns[0])
@@ -64,6 +76,10 @@ def chart(dataset: Dataset, result: FitResult) -> None:
         "Uncertainty", key=state.SHOW_UNCERTAINTY, **PERSIST,
         help="Red rings, stronger where 1 − max responsibility is higher.",
     )
+    misclassified = match is not None and controls[3].toggle(
+        "Misclassified", key=state.SHOW_MISCLASSIFIED, **PERSIST,
+        help="Black rings on points whose component is not matched to their known label.",
+    )
     pair = (columns.index(x_name), columns.index(y_name))
     means, covariances = marginal(result.means, result.covariances, pair)
     figure = figures.fit_scatter(
@@ -76,6 +92,8 @@ def chart(dataset: Dataset, result: FitResult) -> None:
         level=level,
         uncertainty=result.uncertainty if uncertain else None,
         show_density=density,
+        slots=slots,
+        misclassified=match.mismatched if misclassified else None,
     )
     st.plotly_chart(figure, key="fit_chart")
     notes = []
@@ -87,6 +105,44 @@ def chart(dataset: Dataset, result: FitResult) -> None:
         )
     if notes:
         st.caption(" ".join(notes))
+    _kmeans_side_by_side(dataset, result, slots, pair)
+
+
+def _kmeans_side_by_side(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int]) -> None:
+    """k-means with the same K, seed and restarts beside the mixture's hard labels, and how much they agree.
+
+    In an expander that runs its content only while open.
+    """
+    expander = st.expander("Side by side with k-means", key=state.SHOW_KMEANS, on_change="rerun")
+    if expander.open:
+        with expander:
+            _kmeans_comparison(dataset, result, slots, pair)
+
+
+def _kmeans_comparison(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int]) -> None:
+    """The k-means chart, the adjusted Rand indices and what tells the two methods apart."""
+    labels, centres = cache.kmeans(dataset, result.settings)
+    # Clusters take the colour of the component whose mean is nearest to their centre.
+    cluster_slots = match_slots(result.means, slots, centres)
+    figure = figures.kmeans_comparison(
+        np.asarray(dataset.X)[:, pair], result.labels, slots, labels, cluster_slots,
+        axis_names=tuple(dataset.axis_name(dataset.columns[i]) for i in pair),
+    )
+    st.plotly_chart(figure, key="kmeans_chart")
+    cells = st.columns(3)
+    cells[0].metric(
+        "ARI, k-means vs mixture", f"{adjusted_rand_score(result.labels, labels):.3f}",
+        help="Adjusted Rand index between the two partitions: 1 when they are the same up to renaming.",
+    )
+    truth = dataset.known_labels
+    if truth is not None:
+        cells[1].metric("ARI, mixture vs known labels", f"{adjusted_rand_score(truth, result.labels):.3f}")
+        cells[2].metric("ARI, k-means vs known labels", f"{adjusted_rand_score(truth, labels):.3f}")
+    st.caption(
+        "k-means makes hard, round, equally sized clusters: each point belongs to its nearest centre. The "
+        "mixture is soft: each point has a probability for every component (the uncertainty layer above), "
+        "and components may differ in size, shape and tilt. Rings mark points the two put in different groups."
+    )
 
 
 def parameters(dataset: Dataset, result: FitResult) -> None:
@@ -113,20 +169,75 @@ def responsibilities(dataset: Dataset, result: FitResult) -> None:
         st.caption(f"All {n_shown:,} samples, sorted by component, then by confidence.")
 
 
-def known_labels(dataset: Dataset, result: FitResult) -> None:
-    """Agreement of the components with the known labels, if a label column was chosen."""
-    labels = dataset.known_labels
-    if labels is None:
+def known_labels(dataset: Dataset, match: LabelMatch | None) -> None:
+    """Agreement of the components with the known labels, if a label column was chosen.
+
+    The adjusted Rand index, the share of points whose component is matched to their
+    label, and the confusion matrix after the optimal (Hungarian) matching.
+    """
+    if match is None:
         return
-    ari, crosstab = label_agreement(labels, result.labels)
     st.subheader("Against the known labels")
     st.caption(f"Label column: {escape_markdown(dataset.label_column)}")
     left, right = st.columns([1, 3])
     left.metric(
-        "Adjusted Rand index", f"{ari:.3f}",
+        "Adjusted Rand index", f"{match.adjusted_rand_index:.3f}",
         help="1 when the components match the known labels exactly (up to renaming); about 0 for chance.",
     )
-    if len(crosstab) <= MAX_CROSSTAB_ROWS:
-        right.dataframe(crosstab, key="label_crosstab")
+    left.metric(
+        "Agree after matching", f"{match.accuracy:.1%}",
+        help="Each component is matched to one label so that as many points as possible agree.",
+    )
+    left.metric("Misclassified points", f"{int(match.mismatched.sum()):,}", help="Ringed on the chart above.")
+    if len(match.confusion) <= MAX_CROSSTAB_ROWS:
+        right.plotly_chart(figures.confusion_heatmap(match.confusion), key="confusion_matrix")
     else:
-        right.caption(f"{len(crosstab):,} distinct labels: too many to cross-tabulate here.")
+        right.caption(f"{len(match.confusion):,} distinct labels: too many for a confusion matrix here.")
+
+
+def diagnostics(dataset: Dataset, result: FitResult) -> None:
+    """Per-component diagnostics and every EM restart, in an expander that opens when something is wrong.
+
+    The expander runs its content only while open: the restarts are refitted one by one.
+    """
+    table = fit_diagnostics(result, dataset.X)
+    troubled = result.degenerate or not result.converged or table["empty"].any()
+    expander = st.expander(
+        "Diagnostics: component sizes, shapes and every restart", expanded=bool(troubled),
+        key=state.SHOW_DIAGNOSTICS, on_change="rerun",
+    )
+    if not expander.open:
+        return
+    with expander:
+        try:
+            restarts = cache.restarts(dataset, result.settings)
+        except (FitError, DataError) as exc:
+            restarts, restart_error = None, str(exc)
+        cells = st.columns(4)
+        cells[0].metric("Smallest weight", f"{table['weight'].min():.3f}")
+        cells[1].metric("Fewest points in a component", f"{table['points'].min():,}")
+        cells[2].metric(
+            "Largest condition number", format_number(table["condition_number"].max(), 3),
+            help="Largest over smallest variance of a component's ellipse; very large means nearly flat.",
+        )
+        if restarts is not None:
+            cells[3].metric("Restarts converged", f"{int(restarts['converged'].sum())} of {len(restarts)}")
+        notes = table[table["note"] != ""]
+        show_lines(f"Component {row.component}: {row.note}" for row in notes.itertuples())
+        st.dataframe(
+            table, hide_index=True, key="diagnostics_table",
+            column_config={
+                name: st.column_config.NumberColumn(format="%.4g")
+                for name in ("smallest_eigenvalue", "largest_eigenvalue", "condition_number", "relative_smallest_variance")
+            },
+        )
+        st.markdown("**Every restart** (the kept one is ticked)")
+        if restarts is None:
+            st.error(escape_markdown(restart_error))
+        else:
+            st.dataframe(restarts, hide_index=True, key="restart_table")
+            st.caption(
+                f"The {len(restarts)} EM runs behind this fit, from the seed's {escape_markdown(result.settings.init_params)} "
+                "starts; the fit keeps the one with the highest likelihood. A restart whose component "
+                "collapsed has no criteria and says why."
+            )

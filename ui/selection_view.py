@@ -1,15 +1,19 @@
-"""The Model selection page's blocks: the sweep controls, its curves, its table and "Use this model"."""
+"""The Model selection page's blocks: the sweep controls, its curves, its table, "Use this model",
+the evidence for the best model and its stability across seeds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
-from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES
+from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, DataError, FitError, StabilityResult, recommendation, restart_stability
 from ui import cache, figures, state
 from ui.cache import SweepRecord
 from ui.dataset import Dataset
-from ui.tables import CRITERIA, best_index, eligible, model_label, sweep_table
+from ui.tables import CRITERIA, best_index, eligible, evidence_table, model_label, sweep_table
 from ui.text import escape_markdown, format_number
+from ui.widgets import MAX_SEED
 
 PERSIST = {"persist_state": "session"}
 
@@ -33,14 +37,20 @@ def sweep_controls(dataset: Dataset) -> None:
         def show_progress(done: int, total: int) -> None:
             bar.progress(done / total, text=f"Fitted K = {ks[0]} to {ks[done - 1]}: {done * len(types)} of {total * len(types)} models")
 
-        st.session_state[state.SWEEP] = cache.run_sweep(
-            dataset,
-            ks=ks,
-            covariance_types=tuple(t for t in COVARIANCE_TYPES if t in types),
-            n_init=int(n_init),
-            settings=state.fit_settings(),
-            progress=show_progress,
-        )
+        try:
+            record = cache.run_sweep(
+                dataset,
+                ks=ks,
+                covariance_types=tuple(t for t in COVARIANCE_TYPES if t in types),
+                n_init=int(n_init),
+                settings=state.fit_settings(),
+                progress=show_progress,
+            )
+        except (DataError, FitError) as exc:  # e.g. all rows identical: say why, keep the last sweep
+            bar.empty()
+            st.error(escape_markdown(exc))
+            return
+        st.session_state[state.SWEEP] = record
         bar.empty()
         st.session_state.pop(state.CHOSEN_MODEL, None)
 
@@ -113,3 +123,106 @@ def _choose(table, criterion: str, left, right) -> None:
     if adopted is not None and adopted == current:
         st.success(f"The sidebar now fits {model_label(adopted[1], adopted[0])}.", icon=":material/check:")
         st.page_link("app_pages/fit.py", label="See it on the Fit page", icon=":material/scatter_plot:")
+
+
+def evidence(record: SweepRecord) -> None:
+    """The recommendation in words, naming the runner-up, and every eligible model's gap to the best."""
+    st.subheader("Evidence")
+    try:
+        sentence = recommendation(record.table)
+    except ValueError:
+        return  # every fit failed or degenerated: results() says so
+    st.info(escape_markdown(sentence), icon=":material/lightbulb:")
+    number = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(
+        evidence_table(record.table), hide_index=True, key="evidence_table",
+        column_config={"BIC": number, "Δ BIC": number, "ICL": number, "Δ ICL": number},
+    )
+    st.caption(
+        "A BIC difference is about twice the log Bayes factor between two models. Kass & Raftery (1995) call "
+        "a difference of 0 to 2 not worth more than a bare mention, 2 to 6 positive, 6 to 10 strong and "
+        "above 10 very strong evidence. ICL adds a penalty for overlapping components; when it prefers "
+        "another model, the clusters of the BIC choice overlap."
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class StabilityRecord:
+    """A finished stability run (``gmm_core.restart_stability``) and what it was run on."""
+
+    content_hash: str
+    ks: tuple[int, ...]
+    covariance_types: tuple[str, ...]
+    result: StabilityResult
+
+
+def stability_controls(dataset: Dataset, record: SweepRecord) -> None:
+    """Number of seeds and the Run button; a run refits the sweep's grid once per seed and stores its record."""
+    st.subheader("Stability across restarts")
+    st.caption(
+        "Refits every model of the sweep from R seeds (one EM run each, from the sidebar's seed on) to show "
+        "how much BIC moves with the start, how often each model wins, and whether the chosen model's "
+        "restarts find the same clusters."
+    )
+    cells = st.columns([1, 1, 4], vertical_alignment="bottom")
+    n_seeds = cells[0].number_input("Seeds (R)", min_value=2, max_value=30, step=1, key=state.STABILITY_SEEDS, **PERSIST)
+    if not cells[1].button("Run stability", key=state.RUN_STABILITY, type="primary"):
+        return
+    settings = state.fit_settings()
+    seeds = tuple((settings.random_state + i) % (MAX_SEED + 1) for i in range(int(n_seeds)))
+    bar = st.progress(0.0, text="Refitting…")
+
+    def show_progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Fitted {done} of {total} models")
+
+    try:
+        result = restart_stability(
+            dataset.X, ks=record.ks, covariance_types=record.covariance_types, seeds=seeds,
+            init_params=settings.init_params, reg_covar=settings.reg_covar, tol=settings.tol,
+            max_iter=settings.max_iter, progress=show_progress,
+        )
+    except (DataError, FitError) as exc:
+        st.error(escape_markdown(exc))
+        return
+    finally:
+        bar.empty()
+    st.session_state[state.STABILITY] = StabilityRecord(
+        dataset.content_hash, record.ks, record.covariance_types, result
+    )
+
+
+def stability_results(dataset: Dataset, record: SweepRecord) -> None:
+    """BIC spread per model, win shares and the agreement between the chosen model's restarts."""
+    run: StabilityRecord | None = st.session_state.get(state.STABILITY)
+    if run is None:
+        return
+    if (run.content_hash, run.ks, run.covariance_types) != (dataset.content_hash, record.ks, record.covariance_types):
+        st.info("The data or the sweep changed since the last stability run. Press Run stability again.")
+        return
+    result = run.result
+    st.plotly_chart(figures.stability_figure(result.fits, result.models), key="stability_chart")
+    if result.chosen is None:
+        st.warning("Every fit failed or degenerated under every seed.")
+    else:
+        k, covariance_type = result.chosen
+        chosen = result.models[(result.models["k"] == k) & (result.models["covariance_type"] == covariance_type)].iloc[0]
+        cells = st.columns(3)
+        cells[0].metric(
+            "Wins most often", model_label(k, covariance_type),
+            help="The model with the lowest BIC for the most seeds; ties go to the lower median BIC.",
+        )
+        cells[1].metric("Share of seeds it wins", f"{chosen['win_share']:.0%}")
+        cells[2].metric(
+            "ARI between its restarts", f"{chosen['restart_ari']:.3f}",
+            help="Mean adjusted Rand index over every pair of seeds: 1 when every restart finds the same "
+            "clusters, about 0 when they agree no more than chance.",
+        )
+    st.dataframe(
+        result.models, hide_index=True, key="stability_table",
+        column_config={
+            "win_share": st.column_config.NumberColumn(format="percent"),
+            **{c: st.column_config.NumberColumn(format="%.2f") for c in ("bic_median", "bic_min", "bic_max", "bic_iqr")},
+            "restart_ari": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    st.caption(f"Seeds {', '.join(map(str, result.seeds))}; each model fitted once per seed.")

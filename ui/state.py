@@ -50,6 +50,14 @@ PLOT_Y = "plot_y"
 ELLIPSE_LEVEL = "ellipse_level"
 SHOW_DENSITY = "show_density"
 SHOW_UNCERTAINTY = "show_uncertainty"
+SHOW_MISCLASSIFIED = "show_misclassified"
+SHOW_DIAGNOSTICS = "show_diagnostics"  # the Diagnostics expander, open or not
+SHOW_KMEANS = "show_kmeans"  # the k-means expander, open or not
+
+# EM step-through page.
+EM_INIT = "em_init"
+EM_COV_TYPE = "em_cov_type"
+EM_MEANS = "em_means"
 
 # Model selection page.
 SWEEP_K_RANGE = "sweep_k_range"
@@ -59,10 +67,13 @@ RUN_SWEEP = "run_sweep"
 CRITERION = "criterion"
 CHOSEN_MODEL = "chosen_model"
 USE_MODEL = "use_model"
+STABILITY_SEEDS = "stability_seeds"
+RUN_STABILITY = "run_stability"
 
 # Export page.
 DOWNLOAD_CSV = "download_csv"
 DOWNLOAD_JSON = "download_json"
+DOWNLOAD_SCRIPT = "download_script"
 
 # Plain state.
 DATASET = "dataset"  # ui.dataset.Dataset: the data every page works on
@@ -71,6 +82,10 @@ COLUMNS_FOR = "columns_for"  # key of the table the column widgets were last set
 LAST_GOOD_FIT = "last_good_fit"  # (content hash, FitSettings) of the last fit that worked
 SWEEP = "sweep"  # ui.cache.SweepRecord: the last sweep and what it was run on
 ADOPTED = "adopted"  # (covariance type, K) last set by "Use this model"
+COLOURS = "colours"  # ui.widgets.ColourMemory: the last fit drawn and its components' colour slots
+STABILITY = "stability"  # ui.selection_view.StabilityRecord: the last stability run and what it was run on
+EM_MEANS_FOR = "em_means_for"  # what the initial-means editor was last filled for
+LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.share)
 
 MAX_COMPONENTS = 15
 
@@ -102,10 +117,13 @@ PAGE_DEFAULTS: dict[str, object] = {
     ELLIPSE_LEVEL: "95%",
     SHOW_DENSITY: False,
     SHOW_UNCERTAINTY: False,
+    SHOW_MISCLASSIFIED: True,
+    EM_INIT: "random",
     SWEEP_K_RANGE: (1, 9),
     SWEEP_COV_TYPES: list(COVARIANCE_TYPES),
     SWEEP_N_INIT: DEFAULT_SWEEP_N_INIT,
     CRITERION: "BIC",
+    STABILITY_SEEDS: 5,
 }
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
-from gmm_core import MCLUST_NAMES, FitResult
+from gmm_core import MCLUST_NAMES, FitResult, bic_evidence
 
 #: Criteria offered for model choice: label -> sweep column. Lower is better for each.
 CRITERIA: dict[str, str] = {"BIC": "bic", "ICL": "icl", "AIC": "aic"}
@@ -50,24 +49,6 @@ def parameter_table(result: FitResult, feature_names) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["component", "parameter", "feature", "feature_2", "value"])
 
 
-def label_agreement(known_labels, labels) -> tuple[float, pd.DataFrame]:
-    """Adjusted Rand index of the hard labels against known labels, and their cross-table.
-
-    Returns
-    -------
-    ari : float
-        1 for identical partitions (up to renaming), about 0 for chance agreement.
-    crosstab : pandas.DataFrame
-        Rows: known labels; columns: 'component 1' ... ; cells: counts.
-    """
-    components = pd.Categorical(
-        [f"component {k + 1}" for k in labels],
-        categories=[f"component {k + 1}" for k in range(int(np.max(labels)) + 1)],
-    )
-    crosstab = pd.crosstab(pd.Series(known_labels, name="known label"), pd.Series(components, name=None))
-    return float(adjusted_rand_score(known_labels, labels)), crosstab
-
-
 def eligible(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of a sweep table that may be chosen: fitted and not degenerate."""
     return table[~table["degenerate"] & table["bic"].notna()]
@@ -105,3 +86,39 @@ def sweep_table(table: pd.DataFrame, criterion: str = "BIC") -> pd.DataFrame:
 def model_label(k: int, covariance_type: str) -> str:
     """'full (VVV), K = 3'."""
     return f"{covariance_type} ({MCLUST_NAMES[covariance_type]}), K = {k}"
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` ready for ``st.dataframe``: columns mixing numbers and text become strings.
+
+    Arrow cannot hold such a column; Streamlit would convert it after logging a traceback on
+    every rerun. Missing cells stay missing.
+    """
+    mixed = [i for i, dtype in enumerate(frame.dtypes) if dtype == object]
+    if not mixed:
+        return frame
+    out = frame.copy()
+    for i in mixed:
+        out.isetitem(i, out.iloc[:, i].astype("string"))
+    return out
+
+
+def evidence_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The eligible models of a sweep, best first, with their BIC gap to the best in numbers and words.
+
+    Columns: model, BIC, Δ BIC, evidence for the best (Kass & Raftery's word, see
+    ``gmm_core.bic_evidence``), ICL, Δ ICL and best by ICL.
+    """
+    evidence = bic_evidence(table)
+    ranked = evidence[evidence["delta_bic"].notna()].sort_values("delta_bic", kind="stable")
+    return pd.DataFrame(
+        {
+            "model": [model_label(row.k, row.covariance_type) for row in ranked.itertuples()],
+            "BIC": ranked["bic"],
+            "Δ BIC": ranked["delta_bic"],
+            "evidence for the best": ranked["evidence"],
+            "ICL": ranked["icl"],
+            "Δ ICL": ranked["delta_icl"],
+            "best by ICL": ranked["best_icl"],
+        }
+    ).reset_index(drop=True)

@@ -16,6 +16,11 @@ import unicodedata
 # of them also disarms Streamlit's extensions (:red[x] colours, $x$ LaTeX, :material/x: icons).
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# GitHub-flavoured Markdown turns 'http://...', 'www.x' and 'a@b.c' into links AFTER escapes are
+# decoded, so backslashes cannot stop it; an invisible WORD JOINER (U+2060) inside them does.
+WORD_JOINER = "\u2060"
+_AUTOLINK_START = re.compile(r"(https?|www)(?=[:.])", re.IGNORECASE)
+_EMAIL_AT = re.compile(r"(?<=[-.\w+])@")
 MAX_STEM_CHARS = 80
 
 
@@ -32,9 +37,12 @@ def escape_markdown(text: object) -> str:
     str
         Every ASCII punctuation character backslash-escaped and line breaks turned
         into spaces, so no emphasis, link, heading, list, table, colour directive,
-        icon or LaTeX can start inside it.
+        icon or LaTeX can start inside it; a ``WORD_JOINER`` after 'http', 'https'
+        and 'www' and before the '@' of an e-mail address, so no bare URL or address
+        becomes a link. It renders as the text itself.
     """
     one_line = " ".join(str(text).splitlines())
+    one_line = _EMAIL_AT.sub(WORD_JOINER + "@", _AUTOLINK_START.sub(r"\1" + WORD_JOINER, one_line))
     return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
 
 

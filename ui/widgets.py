@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from gmm_core import COVARIANCE_MEANINGS, COVARIANCE_TYPES, INIT_METHODS, MCLUST_NAMES, DataError, FitError, FitResult
+from gmm_core import (
+    COVARIANCE_MEANINGS,
+    COVARIANCE_TYPES,
+    INIT_METHODS,
+    MCLUST_NAMES,
+    DataError,
+    FitError,
+    FitResult,
+    FitSettings,
+)
 from ui import cache, state
+from ui.colours import match_slots
 from ui.dataset import Dataset
 from ui.tables import model_label
 from ui.text import escape_markdown, format_number
@@ -91,10 +102,14 @@ def dataset_caption(dataset: Dataset) -> str:
 
 @dataclass(frozen=True, eq=False)
 class FitView:
-    """The model to show: the sidebar's, or the last one that worked when the sidebar's cannot be fitted."""
+    """The model to show: the sidebar's, or the last one that worked when the sidebar's cannot be fitted.
+
+    ``slots`` holds the colour slot of each component of ``result`` (see :func:`colour_slots`).
+    """
 
     result: FitResult | None
     error: str | None = None
+    slots: np.ndarray | None = None
 
 
 def current_fit() -> FitView:
@@ -106,9 +121,45 @@ def current_fit() -> FitView:
     except (FitError, DataError) as exc:
         last = st.session_state.get(state.LAST_GOOD_FIT)
         fallback = cache.fit(dataset, last[1]) if last and last[0] == dataset.content_hash else None
-        return FitView(result=fallback, error=str(exc))
+        slots = None if fallback is None else colour_slots(dataset, fallback)
+        return FitView(result=fallback, error=str(exc), slots=slots)
     st.session_state[state.LAST_GOOD_FIT] = (dataset.content_hash, settings)
-    return FitView(result=result)
+    return FitView(result=result, slots=colour_slots(dataset, result))
+
+
+@dataclass(frozen=True, eq=False)
+class ColourMemory:
+    """The last fit drawn: the data and settings it was fitted with, its components and their slots."""
+
+    content_hash: str
+    settings: FitSettings
+    means: np.ndarray
+    covariances: np.ndarray
+    slots: np.ndarray
+
+
+def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
+    """Colour slot of each component of ``result``, kept from the last fit drawn on the same data.
+
+    A new fit's components are matched to the last one's (``ui.colours.match_slots``)
+    and take their slots, so a component keeps its colour when K, the covariance type
+    or the seed changes; the first fit on new data gets slots ``0 .. K - 1``.
+    """
+    memory: ColourMemory | None = st.session_state.get(state.COLOURS)
+    same_data = memory is not None and memory.content_hash == dataset.content_hash
+    if same_data and memory.settings == result.settings:
+        return memory.slots
+    if same_data:
+        slots = match_slots(
+            memory.means, memory.slots, result.means,
+            previous_covariances=memory.covariances, covariances=result.covariances,
+        )
+    else:
+        slots = np.arange(result.n_components)
+    st.session_state[state.COLOURS] = ColourMemory(
+        dataset.content_hash, result.settings, result.means, result.covariances, slots
+    )
+    return slots
 
 
 def show_fit_problem(view: FitView) -> None:

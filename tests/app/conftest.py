@@ -12,6 +12,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = {
     "data": "app_pages/data.py",
     "fit": "app_pages/fit.py",
+    "em": "app_pages/em.py",
     "model_selection": "app_pages/model_selection.py",
     "export": "app_pages/export.py",
 }

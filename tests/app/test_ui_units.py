@@ -10,7 +10,7 @@ from gmm_core import DataError, fit_gmm, make_blobs_frame, sweep
 from gmm_core.model_json import model_document, model_json
 from ui import figures
 from ui.dataset import Generation, build_dataset, content_hash, generated_table, parse_spread, uploaded_table
-from ui.tables import best_index, component_table, label_agreement, parameter_table, sweep_table
+from ui.tables import best_index, component_table, parameter_table, sweep_table
 from ui.text import escape_markdown, format_number, plotly_text, safe_filename_stem
 
 
@@ -31,7 +31,7 @@ def result(blobs):
 def test_escaped_markdown_has_no_unescaped_specials(text):
     escaped = escape_markdown(text)
     assert "\n" not in escaped
-    unescaped = escaped.replace("\\\\", "").replace("\\", "")
+    unescaped = escaped.replace("\\\\", "").replace("\\", "").replace("\u2060", "")  # word joiners break autolinks
     for i, ch in enumerate(escaped):
         if ch in "*_`[]()$:#<>" and (i == 0 or escaped[i - 1] != "\\"):
             pytest.fail(f"unescaped {ch!r} in {escaped!r}")
@@ -147,13 +147,6 @@ def test_parameter_tables(result):
     components = component_table(result, ["x", "y"])
     assert components["weight"].sum() == pytest.approx(1.0)
     assert components["points assigned"].sum() == 600
-
-
-def test_label_agreement_is_perfect_on_separated_blobs(result):
-    known = make_blobs_frame()["true_component"].astype(str).to_numpy()
-    ari, crosstab = label_agreement(known, result.labels)
-    assert ari == pytest.approx(1.0)
-    assert crosstab.to_numpy().sum() == 600
 
 
 def test_content_hash_sees_one_changed_value_in_a_large_matrix():

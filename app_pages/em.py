@@ -1,0 +1,27 @@
+"""EM step-through page: EM in motion from its start, and the same start under each covariance type."""
+
+import streamlit as st
+
+from ui import em_view, state, widgets
+from ui.text import escape_markdown
+
+st.title("EM step-through")
+dataset = state.dataset()
+settings = state.fit_settings()
+view = widgets.current_fit()
+st.caption(
+    f"EM with the sidebar's K = {settings.n_components}, seed {settings.random_state}, reg_covar and tol on "
+    f"{escape_markdown(dataset.table.name)} ({widgets.dataset_caption(dataset)}), "
+    f"for at most {em_view.EM_MAX_ITER} iterations."
+)
+init, covariance_type = em_view.controls()
+data = em_view.em_data(dataset)
+start = em_view.start_means(dataset, data, settings, init)
+if start is not None:
+    em_view.animation(dataset, data, settings, view, init=init, covariance_type=covariance_type, start=start)
+    st.subheader("The same start under each covariance type")
+    st.caption(
+        "The starting means above, run to convergence under each covariance type: open rings mark the "
+        "start, crosses where EM ended. Colours follow the matching components of the Fit page's model."
+    )
+    em_view.same_start(dataset, data, settings, view, init=init, start=start)

@@ -1,0 +1,97 @@
+"""The link in the URL: settings and built-in or generated data go out to the query parameters and
+come back from them."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, goto, sidebar_text, upload
+from ui.text import escape_markdown as md
+
+SEED_LINK = {
+    "cov_type": "full", "n_components": "3", "n_init": "8", "seed": "0", "init": "kmeans",
+    "reg_covar": "1e-06", "tol": "1e-06", "max_iter": "1000",
+    "source": "generate", "gen_variant": "blobs", "gen_n_samples": "600", "gen_centers": "3",
+    "gen_spread": "1.0,1.4,0.8", "gen_seed": "7", "cols": ["x", "y"], "standardize": "0",
+}
+
+
+def open_link(params: dict) -> AppTest:
+    """The app opened on a URL with ``params``."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_url_holds_the_current_view(app):
+    assert dict(app.query_params) == SEED_LINK
+    app.selectbox(key="cov_type").set_value("tied").run()
+    app.number_input(key="n_components").set_value(4).run()
+    app.selectbox(key="init_params").set_value("random").run()
+    assert {k: app.query_params[k] for k in ("cov_type", "n_components", "init")} == {
+        "cov_type": "tied", "n_components": "4", "init": "random",
+    }
+    goto(app, "data")
+    app.radio(key="source").set_value("builtin").run()
+    app.selectbox(key="builtin").set_value("iris").run()
+    app.multiselect(key="extra_cols").set_value(["sepal_length"]).run()
+    params = dict(app.query_params)
+    assert params["source"] == "builtin" and params["builtin"] == "iris"
+    assert params["cols"] == ["petal_length", "petal_width", "sepal_length"]
+    assert "gen_variant" not in params
+
+
+def test_a_link_reopens_the_same_view():
+    link = {
+        "cov_type": "diag", "n_components": "2", "n_init": "3", "seed": "11", "init": "k-means++",
+        "reg_covar": "0.0001", "tol": "0.001", "max_iter": "200",
+        "source": "generate", "gen_variant": "anisotropic", "gen_n_samples": "300", "gen_centers": "4",
+        "gen_spread": "0.5,1.25", "gen_seed": "3", "cols": ["x", "y"], "standardize": "1",
+    }
+    at = open_link(link)
+    assert not at.toast
+    assert dict(at.query_params) == link  # what came in goes out again
+    assert at.selectbox(key="cov_type").value == "diag"
+    assert at.number_input(key="seed").value == 11
+    assert at.number_input(key="reg_covar").value == 1e-4
+    summary = sidebar_text(at)
+    assert md("anisotropic (300 points, 4 centres, spread 0.5, 1.25, seed 3)") in summary
+    assert md("(standardised)") in summary and md("diag (VVI), K = 2") in summary
+    # The Data page shows the choices that made the data, and keeps them.
+    goto(at, "data")
+    assert at.radio(key="source").value == "generate"
+    assert at.selectbox(key="gen_variant").value == "anisotropic"
+    assert at.number_input(key="gen_centers").value == 4
+    assert at.toggle(key="standardize").value is True
+    assert dict(at.query_params) == link
+
+
+def test_a_link_to_built_in_data_and_chosen_columns():
+    at = open_link({"source": "builtin", "builtin": "iris", "cols": ["sepal_width", "petal_width"]})
+    assert md("Iris") in sidebar_text(at) and md("columns sepal_width, petal_width") in sidebar_text(at)
+    goto(at, "data")
+    assert (at.selectbox(key="x_col").value, at.selectbox(key="y_col").value) == ("sepal_width", "petal_width")
+    assert at.selectbox(key="label_col").value == "species"
+
+
+def test_invalid_link_values_are_ignored_and_named():
+    at = open_link({
+        "cov_type": "banana", "n_components": "99", "seed": "-1", "tol": "nan", "n_init": "4",
+        "source": "builtin", "builtin": "nope", "cols": ["petal_length", "petal_length"],
+    })
+    (toast,) = at.toast
+    for name in ("cov\\_type", "n\\_components", "seed", "tol", "builtin", "cols"):
+        assert name in toast.value
+    assert at.selectbox(key="cov_type").value == "full"
+    assert at.number_input(key="n_components").value == 3
+    assert at.number_input(key="n_init").value == 4  # the valid ones are kept
+    assert md("Old Faithful") in sidebar_text(at)  # the default built-in data set, default columns
+    assert at.query_params["n_components"] == "3"
+
+
+def test_uploaded_data_leave_the_data_out_of_the_link(app):
+    upload(app, b"a,b\n1,2\n3,4\n5,7\n8,1\n2,2\n", "mine.csv")
+    params = dict(app.query_params)
+    assert "source" not in params and "cols" not in params
+    assert params["cov_type"] == "full"

@@ -1,0 +1,188 @@
+"""The user journeys in real Chromium: open, upload and refit, download, sweep and adopt, bad files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.app.hostile import DATA, GOOD_NAME, GOOD_ROWS, good_csv, over_limit, too_many_rows, wide_header
+from tests.e2e.conftest import (
+    ROOT,
+    assert_no_exception,
+    choose,
+    errors,
+    goto,
+    metrics,
+    screenshot,
+    sidebar_text,
+    upload,
+    use_uploads,
+    wait_for_app,
+)
+
+
+def test_opens_on_the_seed_example_with_a_chart_and_no_error(page):
+    expect(page.get_by_role("heading", level=1, name="Fit")).to_be_visible()
+    expect(page.get_by_text("This is the seed example (600 generated points)")).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.locator(".legendtext")).to_have_text(["component 1", "component 2", "component 3", "means"])
+    expect(chart.locator(".scatterlayer .trace").first).to_be_visible()
+    assert_no_exception(page)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    values = metrics(page)
+    assert values["Converged"] == "yes" and values["Free parameters"] == "17"
+    assert "600 of 600 rows" in sidebar_text(page)
+    path = screenshot(page, "fit")
+    # The README's picture: written when missing, or refreshed with GMM_UPDATE_SCREENSHOT=1, so a
+    # test run does not leave a changed tracked file behind.
+    readme_picture = ROOT / "docs" / "screenshot.png"
+    if not readme_picture.exists() or os.environ.get("GMM_UPDATE_SCREENSHOT") == "1":
+        readme_picture.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, readme_picture)
+
+
+@pytest.mark.start_page("data")
+def test_upload_pick_columns_change_covariance_and_see_the_fit_change(page):
+    use_uploads(page)
+    upload(page, "my data.csv", good_csv())
+    report = page.get_by_test_id("stExpander").filter(has_text="What was detected in the file")
+    expect(report).to_contain_text("Delimiter: comma (,)")
+    expect(report).to_contain_text(f"Rows: {GOOD_ROWS} read, {GOOD_ROWS} kept, 0 dropped")
+    expect(page.locator(".st-key-x_col [role='combobox']")).to_have_value("a")
+    choose(page, "y_col", "c")
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("columns a, c")
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("Data: my data.csv")
+    screenshot(page, "data")
+
+    goto(page, "fit")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.locator(".g-xtitle")).to_have_text("a")
+    expect(chart.locator(".g-ytitle")).to_have_text("c")
+    before = metrics(page)["BIC"]
+    choose(page, "cov_type", next(o for o in option_texts(page, "cov_type") if o.startswith("spherical")))
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("Model: spherical (VII), K = 3")
+    expect(page.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(r"^spherical \(VII\), K = 3 on my data\.csv"))).to_be_visible()
+    after = metrics(page)["BIC"]
+    assert after != before, (before, after)
+    assert_no_exception(page)
+
+
+def option_texts(page, key: str) -> list[str]:
+    page.locator(f".st-key-{key} [role='combobox']").click()
+    texts = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return texts
+
+
+@pytest.mark.start_page("data")
+def test_download_the_labelled_csv(page):
+    use_uploads(page)
+    upload(page, GOOD_NAME, good_csv())
+    goto(page, "export")
+    screenshot(page, "export")
+    with page.expect_download() as download_info:
+        page.locator(".st-key-download_csv button").click()
+    download = download_info.value
+    assert download.suggested_filename == "good_full_k3_labelled.csv"
+    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    assert len(rows) == GOOD_ROWS
+    assert list(rows[0]) == [
+        "a", "b", "c", "name", "component", "max_responsibility", "uncertainty",
+        "responsibility_1", "responsibility_2", "responsibility_3",
+    ]
+    source = list(csv.DictReader(io.StringIO(good_csv().decode())))
+    for row, original in zip(rows, source):
+        assert [float(row[c]) for c in "abc"] == [float(original[c]) for c in "abc"] and row["name"] == original["name"]
+        assert row["component"] in {"1", "2", "3"}
+        probabilities = [float(row[f"responsibility_{k}"]) for k in (1, 2, 3)]
+        assert sum(probabilities) == pytest.approx(1.0)
+        assert float(row["max_responsibility"]) == pytest.approx(max(probabilities))
+        assert probabilities[int(row["component"]) - 1] == pytest.approx(max(probabilities))
+        assert float(row["uncertainty"]) == pytest.approx(1 - max(probabilities))
+    # The two generated clusters (rows 1-30 and 31-60) never share a component.
+    first, second = {r["component"] for r in rows[:30]}, {r["component"] for r in rows[30:]}
+    assert not first & second
+
+    with page.expect_download() as download_info:
+        page.locator(".st-key-download_json button").click()
+    model = json.loads(open(download_info.value.path(), encoding="utf-8").read())
+    assert download_info.value.suggested_filename == "good_full_k3_model.json"
+    assert json.dumps(model)  # strict JSON
+    assert "good.csv" in json.dumps(model)
+
+
+@pytest.mark.start_page("model_selection")
+def test_run_a_sweep_and_adopt_the_best_model(page):
+    expect(page.get_by_text("Choose a K range and covariance types, then press Run sweep.")).to_be_visible()
+    page.locator(".st-key-run_sweep button").click()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible(timeout=120_000)
+    wait_for_app(page, timeout=120_000)
+    assert_no_exception(page)
+    chosen = page.locator(".st-key-chosen_model [role='combobox']").input_value()
+    assert chosen.endswith("(best)"), chosen
+    label = chosen.split(" · ")[0]  # e.g. 'full (VVV), K = 3'
+    screenshot(page, "model_selection")
+    page.locator(".st-key-use_model").get_by_role("button", name="Use this model").click()
+    wait_for_app(page)
+    expect(page.get_by_text(f"The sidebar now fits {label}.")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text(f"Model: {label}")
+    page.get_by_test_id("stPageLink-NavLink").filter(has_text="See it on the Fit page").click()
+    expect(page.get_by_role("heading", level=1, name="Fit")).to_be_visible()
+    wait_for_app(page)
+    k = int(label.rsplit("K = ", 1)[1])
+    covariance_type = label.split(" ")[0]
+    expect(page.locator(".st-key-cov_type [role='combobox']")).to_have_value(re.compile(f"^{covariance_type} "))
+    expect(page.locator(".st-key-n_components input")).to_have_value(str(k))
+    expect(page.get_by_test_id("stPlotlyChart").first.locator(".legendtext")).to_have_count(k + 1)
+    assert_no_exception(page)
+
+
+BAD_FILES = [
+    ("empty.csv", (DATA / "empty.csv").read_bytes(), "The file is empty."),
+    ("excel_renamed.csv", (DATA / "excel_renamed.csv").read_bytes(), "This looks like an Excel workbook, not a CSV file."),
+    ("gzip.csv", (DATA / "gzip.csv").read_bytes(), "This is a compressed archive (gzip), not a CSV file."),
+    ("random_bytes.csv", (DATA / "random_bytes.csv").read_bytes(), "This file is not text, so it cannot be a CSV file."),
+    ("text_only.csv", (DATA / "text_only.csv").read_bytes(), "text_only.csv has 0 numeric column(s); at least two are needed."),
+    ("wide_header.csv", wide_header(), "The file has 300,000 columns; GMM Explorer reads at most 1,000 columns."),
+    ("too_many_rows.csv", too_many_rows(), "The file has more than 2,000,000 rows; GMM Explorer reads at most 2,000,000"),
+]
+
+
+@pytest.mark.start_page("data")
+def test_bad_files_show_a_clear_error_and_the_previous_data_stay(page, tmp_path):
+    use_uploads(page)
+    upload(page, GOOD_NAME, good_csv())
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text(f"Data: {GOOD_NAME}")
+    for name, data, message in BAD_FILES:
+        upload(page, name, data)
+        alert = page.get_by_test_id("stAlertContentError")
+        expect(alert.first).to_contain_text(message)  # retried until the run for this file has drawn
+        expect(alert).to_have_count(1)
+        assert all(message in shown for shown in errors(page)), (name, errors(page))
+        expect(page.get_by_text(f"Still using: {GOOD_NAME}")).to_be_visible()
+        expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text(f"Data: {GOOD_NAME}")
+        assert f"{GOOD_ROWS} of {GOOD_ROWS} rows" in sidebar_text(page)
+        assert_no_exception(page)
+    screenshot(page, "data_bad_file")
+
+    # Over the upload limit: the browser refuses it before sending; the app keeps the good data.
+    big = tmp_path / "over_limit.csv"
+    big.write_bytes(over_limit())
+    upload(page, "over_limit.csv", path=big, sent=False)
+    expect(page.locator(".st-key-upload")).to_contain_text("File must be 50.0MB or smaller.")
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text(f"Data: {GOOD_NAME}")
+
+    goto(page, "fit")
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart.locator(".g-xtitle")).to_have_text("a")
+    assert metrics(page)["Converged"] in ("yes", "no")
+    assert_no_exception(page)

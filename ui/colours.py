@@ -1,0 +1,93 @@
+"""The app's colours, in one place: colour-blind safe, and stable per component.
+
+A component's colour is chosen by its *slot*, not by its index in a fit: the
+app matches each new fit's components to the previous fit's
+(``gmm_core.match_components``) and hands the slots to the figure builders, so
+a component keeps its colour when K, the covariance type or the seed changes.
+No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gmm_core import COVARIANCE_TYPES, match_components
+
+#: Colours of slots 0, 1, ...: Okabe & Ito's palette (2008) without black, which the
+#: means are drawn in, and with its yellow last as it is the faintest on white; then
+#: eight of Paul Tol's "muted" colours (leaving out the cyan, which is close to the
+#: Okabe-Ito sky blue). Fifteen in all: the app's largest K.
+PALETTE: tuple[str, ...] = (
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#F0E442",  # yellow
+    "#332288",  # indigo
+    "#882255",  # wine
+    "#999933",  # olive
+    "#44AA99",  # teal
+    "#CC6677",  # rose
+    "#DDCC77",  # sand
+    "#117733",  # green
+    "#AA4499",  # purple
+)
+#: Colours of the covariance types in the model-selection charts: Paul Tol's "bright" scheme.
+TYPE_COLOURS: dict[str, str] = dict(zip(COVARIANCE_TYPES, ("#4477AA", "#EE6677", "#228833", "#AA3377")))
+
+
+def component_colour(slot: int, alpha: float | None = None) -> str:
+    """Colour of ``slot`` (0-based, wrapping around the palette), as hex, or rgba with ``alpha``."""
+    colour = PALETTE[int(slot) % len(PALETTE)]
+    if alpha is None:
+        return colour
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def slot_marker(slots_of_points: np.ndarray) -> dict:
+    """Marker colours of points given each point's slot, as numbers on a stepped colour scale.
+
+    One number per point (instead of one colour string) keeps animation frames
+    small; the scale maps the number ``s`` exactly to ``PALETTE[s]``.
+
+    Parameters
+    ----------
+    slots_of_points : ndarray of int, shape (n,)
+
+    Returns
+    -------
+    dict
+        ``color``, ``cmin``, ``cmax`` and ``colorscale`` of a Plotly marker.
+    """
+    last = len(PALETTE) - 1
+    return {
+        "color": np.asarray(slots_of_points, dtype=np.int8) % len(PALETTE),
+        "cmin": 0,
+        "cmax": last,
+        "colorscale": [[i / last, colour] for i, colour in enumerate(PALETTE)],
+    }
+
+
+def match_slots(previous_means, previous_slots, means, *, previous_covariances=None, covariances=None) -> np.ndarray:
+    """Slots of components with ``means``: those of the previous components they continue.
+
+    ``gmm_core.match_components`` on the Gaussians' overlap when both covariance
+    sets are given, on the means alone when not, or when a collapsed component's
+    covariance is not positive definite.
+
+    Returns
+    -------
+    ndarray of int, shape (K_new,)
+    """
+    if previous_covariances is not None:
+        try:
+            return match_components(
+                previous_means, means, previous_covariances=previous_covariances,
+                new_covariances=covariances, previous_slots=previous_slots,
+            )
+        except ValueError:
+            pass  # a collapsed component: its overlap is undefined, its mean is not
+    return match_components(previous_means, means, previous_slots=previous_slots)

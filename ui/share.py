@@ -1,0 +1,217 @@
+"""The current view as a link: the sidebar's model and built-in or generated data in the URL.
+
+:func:`write_link` puts them into ``st.query_params`` after every run, so the address
+bar always holds a link to what is on screen; :func:`read_link` applies a link's
+parameters once per session, on its first run, before ``state.init`` fills in the
+defaults. Invalid values are ignored and named in a toast. An uploaded file cannot
+travel in a link, so uploaded data leave the data parameters out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import streamlit as st
+
+from gmm_core import COVARIANCE_TYPES, INIT_METHODS, DataError
+from ui import cache, state
+from ui.data_controls import NO_LABEL
+from ui.dataset import (
+    BUILTIN_NAMES,
+    MAX_GENERATED_SAMPLES,
+    SEED_GENERATION,
+    VARIANT_NAMES,
+    Dataset,
+    Generation,
+    SourceTable,
+    build_dataset,
+    parse_spread,
+)
+from ui.text import escape_markdown
+from ui.widgets import MAX_SEED
+
+Parser = Callable[[str], object]
+
+
+def _choice(options) -> Parser:
+    """A parser accepting exactly one of ``options``."""
+
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(text)
+        return text
+
+    return parse
+
+
+def _integer(low: int, high: int) -> Parser:
+    """A parser of whole numbers from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float) -> Parser:
+    """A parser of finite numbers from ``low`` to ``high``."""
+
+    def parse(text: str) -> float:
+        value = float(text)
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+#: Query parameter -> (session-state key of its sidebar widget, parser); the widgets' own limits.
+MODEL_PARAMS: dict[str, tuple[str, Parser]] = {
+    "cov_type": (state.COV_TYPE, _choice(COVARIANCE_TYPES)),
+    "n_components": (state.N_COMPONENTS, _integer(1, state.MAX_COMPONENTS)),
+    "n_init": (state.N_INIT, _integer(1, 100)),
+    "seed": (state.SEED, _integer(0, MAX_SEED)),
+    "init": (state.INIT_PARAMS, _choice(INIT_METHODS)),
+    "reg_covar": (state.REG_COVAR, _number(0.0, math.inf)),
+    "tol": (state.TOL, _number(1e-12, 1.0)),
+    "max_iter": (state.MAX_ITER, _integer(1, 100_000)),
+}
+#: Query parameter (also the key of its Data page widget) -> (field of ``Generation``, parser).
+GENERATION_PARAMS: dict[str, tuple[str, Parser]] = {
+    state.GEN_VARIANT: ("variant", _choice(VARIANT_NAMES)),
+    state.GEN_N_SAMPLES: ("n_samples", _integer(10, MAX_GENERATED_SAMPLES)),
+    state.GEN_CENTERS: ("n_centers", _integer(1, 10)),
+    state.GEN_SPREAD: ("spread", parse_spread),
+    state.GEN_SEED: ("seed", _integer(0, MAX_SEED)),
+}
+
+
+def link_params(model: Mapping[str, object], dataset: Dataset) -> dict[str, str | list[str]]:
+    """The query parameters of a view.
+
+    Parameters
+    ----------
+    model : mapping
+        Session state, or anything holding the sidebar's keys (``MODEL_PARAMS``).
+    dataset : Dataset
+        The current data; built-in and generated data are described by where they
+        came from (``source``, then ``builtin`` or the ``gen_*`` parameters), the
+        feature columns (``cols``, repeated) and ``standardize`` ('0' or '1').
+
+    Returns
+    -------
+    dict
+        Strings, and a list for ``cols``; floats written with ``repr`` so they read back exactly.
+    """
+    params: dict[str, str | list[str]] = {name: str(model[key]) for name, (key, _) in MODEL_PARAMS.items()}
+    source = dataset.table.source
+    if source["kind"] == "builtin":
+        params |= {"source": "builtin", "builtin": source["name"]}
+    elif source["kind"] == "generated":
+        params |= {
+            "source": "generate",
+            state.GEN_VARIANT: source["variant"],
+            state.GEN_N_SAMPLES: str(source["n_samples"]),
+            state.GEN_CENTERS: str(source["n_centers"]),
+            state.GEN_SPREAD: ",".join(map(repr, source["cluster_std"])),
+            state.GEN_SEED: str(source["random_state"]),
+        }
+    else:
+        return params
+    return params | {"cols": list(dataset.columns), "standardize": "1" if dataset.standardize else "0"}
+
+
+def write_link() -> None:
+    """Put the sidebar's model and the current data into the URL (after the page ran)."""
+    st.query_params.from_dict(link_params(st.session_state, state.dataset()))
+
+
+def read_link() -> None:
+    """Apply the URL's parameters once per session, before ``state.init``; name the invalid ones in a toast."""
+    if st.session_state.get(state.LINK_READ):
+        return
+    st.session_state[state.LINK_READ] = True
+    params = st.query_params
+    ignored = []
+    for name, (key, parse) in MODEL_PARAMS.items():
+        if name in params:
+            try:
+                st.session_state[key] = parse(params[name])
+            except ValueError:
+                ignored.append(name)
+    if "source" in params:
+        ignored += _read_data(params)
+    if ignored:
+        st.toast(
+            f"Ignored link settings that are not valid: {escape_markdown(', '.join(ignored))}.",
+            icon=":material/link_off:",
+        )
+
+
+def _read_data(params) -> list[str]:
+    """Make the link's data the current data set and set the Data page's widgets to match.
+
+    Returns
+    -------
+    list of str
+        Names of the parameters that were invalid; each was replaced by its default.
+    """
+    ignored: list[str] = []
+
+    def value(name: str, parse: Parser, default):
+        if name not in params:
+            return default
+        try:
+            return parse(params[name])
+        except (ValueError, DataError):
+            ignored.append(name)
+            return default
+
+    source = value("source", _choice(("builtin", "generate")), None)
+    if source == "builtin":
+        name = value("builtin", _choice(BUILTIN_NAMES), state.DATA_DEFAULTS[state.BUILTIN])
+        table = cache.builtin(name)
+        widgets = {state.SOURCE: source, state.BUILTIN: name}
+    elif source == "generate":
+        generation = Generation(
+            **{
+                field: value(name, parse, getattr(SEED_GENERATION, field))
+                for name, (field, parse) in GENERATION_PARAMS.items()
+            }
+        )
+        table = cache.generated(generation)
+        widgets = {
+            state.SOURCE: source,
+            **{name: getattr(generation, field) for name, (field, _) in GENERATION_PARAMS.items()},
+            state.GEN_SPREAD: ", ".join(map(repr, generation.spread)),
+        }
+    else:
+        return ignored
+    columns = _columns(params.get_all("cols"), table)
+    if columns is None:
+        ignored.append("cols")
+        columns = table.default_columns
+    standardize = value("standardize", _choice(("0", "1")), "0") == "1"
+    dataset = build_dataset(table, columns, label_column=table.default_label, standardize=standardize)
+    st.session_state.update(widgets)
+    st.session_state[state.COLUMNS_FOR] = table.key
+    st.session_state[state.X_COL], st.session_state[state.Y_COL] = columns[:2]
+    st.session_state[state.EXTRA_COLS] = list(columns[2:])
+    st.session_state[state.LABEL_COL] = table.default_label or NO_LABEL
+    st.session_state[state.STANDARDIZE] = standardize
+    st.session_state[state.DATASET] = dataset
+    return ignored
+
+
+def _columns(names: list[str], table: SourceTable) -> tuple[str, ...] | None:
+    """``names`` when they are two or more distinct numeric columns of ``table``; the defaults when none
+    are given; None when they are invalid."""
+    if not names:
+        return table.default_columns
+    if len(names) < 2 or len(set(names)) != len(names) or not set(names) <= set(table.numeric_columns):
+        return None
+    return tuple(names)
