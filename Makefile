@@ -16,6 +16,9 @@ test: $(VENV)/.dev-installed browser
 browser:
 	scripts/ensure-chromium
 
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.bench
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
