@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from .errors import FitError
@@ -25,10 +24,10 @@ from .fit import (
     DEFAULT_TOL,
     FitSettings,
     Scaling,
-    _check_init,
-    _check_settings,
-    _frozen,
-    _full_covariances,
+    check_init,
+    check_settings,
+    read_only,
+    full_covariances,
     check_data,
     check_fittable,
 )
@@ -126,7 +125,7 @@ def em_trace(
     FitError
         The model cannot be fitted, or a component collapsed during EM.
     """
-    settings = _check_settings(
+    settings = check_settings(
         n_components=n_components,
         covariance_type=covariance_type,
         n_init=1,
@@ -139,7 +138,7 @@ def em_trace(
     X = check_data(X)
     scaling = Scaling.of(X)
     check_fittable(X, n_components)
-    means_init = _check_init("means_init", means_init, (n_components, X.shape[1]))
+    means_init = check_init("means_init", means_init, (n_components, X.shape[1]))
     Z = scaling.forward(X)
     n, d = Z.shape
     frames = []
@@ -147,14 +146,8 @@ def em_trace(
     with warnings.catch_warnings(), threadpool_limits(1):
         # Convergence is reported by EMTrace.converged.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = GaussianMixture(
-            n_components=settings.n_components,
-            covariance_type=settings.covariance_type,
-            tol=settings.tol,
-            reg_covar=settings.reg_covar,
+        model = settings.estimator(
             max_iter=0,
-            init_params=settings.init_params,
-            random_state=settings.random_state,
             means_init=None if means_init is None else scaling.forward(means_init),
             warm_start=True,
         )
@@ -175,7 +168,7 @@ def em_trace(
                 (
                     model.weights_.copy(),
                     model.means_.copy(),
-                    _full_covariances(model.covariances_, settings.covariance_type, settings.n_components, d),
+                    full_covariances(model.covariances_, settings.covariance_type, settings.n_components, d),
                     labels,
                     # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
                     model.score(Z) * n - n * d * np.log(scaling.scale),
@@ -187,11 +180,11 @@ def em_trace(
 
     weights, means, covariances, labels, log_likelihood = (np.stack(parts) for parts in zip(*frames))
     return EMTrace(
-        weights=_frozen(weights),
-        means=_frozen(scaling.center + scaling.scale * means),
-        covariances=_frozen(scaling.scale**2 * covariances),
-        labels=_frozen(labels),
-        log_likelihood=_frozen(log_likelihood),
+        weights=read_only(weights),
+        means=read_only(scaling.center + scaling.scale * means),
+        covariances=read_only(scaling.scale**2 * covariances),
+        labels=read_only(labels),
+        log_likelihood=read_only(log_likelihood),
         converged=bool(model.converged_),
         n_iter=len(frames) - 1,
         covariance_type=settings.covariance_type,
@@ -225,7 +218,7 @@ def initial_means(
     -------
     ndarray of shape (K, d)
     """
-    settings = _check_settings(
+    settings = check_settings(
         n_components=n_components,
         covariance_type="spherical",
         n_init=1,
@@ -241,12 +234,5 @@ def initial_means(
     with threadpool_limits(1):
         # max_iter=0 stops after the initialisation. Spherical covariances cannot
         # fail to factorise, and the means are the same for every type.
-        model = GaussianMixture(
-            n_components=settings.n_components,
-            covariance_type=settings.covariance_type,
-            reg_covar=settings.reg_covar,
-            max_iter=0,
-            init_params=settings.init_params,
-            random_state=settings.random_state,
-        ).fit(scaling.forward(X))
+        model = settings.estimator(max_iter=0).fit(scaling.forward(X))
     return scaling.center + scaling.scale * model.means_

@@ -59,6 +59,22 @@ class FitSettings:
     tol: float
     max_iter: int
 
+    def estimator(self, **overrides) -> GaussianMixture:
+        """An unfitted ``GaussianMixture`` with these settings; ``overrides`` win."""
+        return GaussianMixture(
+            **{
+                "n_components": self.n_components,
+                "covariance_type": self.covariance_type,
+                "tol": self.tol,
+                "reg_covar": self.reg_covar,
+                "max_iter": self.max_iter,
+                "n_init": self.n_init,
+                "init_params": self.init_params,
+                "random_state": self.random_state,
+            }
+            | overrides
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class FitResult:
@@ -150,17 +166,7 @@ class FitResult:
         Its ``score``, ``bic``, ``aic`` and ``predict_proba`` on the fitted data
         reproduce this result's numbers.
         """
-        s = self.settings
-        model = GaussianMixture(
-            n_components=s.n_components,
-            covariance_type=s.covariance_type,
-            tol=s.tol,
-            reg_covar=s.reg_covar,
-            max_iter=s.max_iter,
-            n_init=s.n_init,
-            init_params=s.init_params,
-            random_state=s.random_state,
-        )
+        model = self.settings.estimator()
         native = _native_covariances(self.covariances, self.covariance_type)
         model.weights_ = np.array(self.weights)
         model.means_ = np.array(self.means)
@@ -230,7 +236,7 @@ def fit_gmm(
     ValueError
         A setting is out of range.
     """
-    settings = _check_settings(
+    settings = check_settings(
         n_components=n_components,
         covariance_type=covariance_type,
         n_init=n_init,
@@ -243,8 +249,8 @@ def fit_gmm(
     X = check_data(X)
     scaling = Scaling.of(X)
     check_fittable(X, n_components)
-    means_init = _check_init("means_init", means_init, (n_components, X.shape[1]))
-    weights_init = _check_init("weights_init", weights_init, (n_components,))
+    means_init = check_init("means_init", means_init, (n_components, X.shape[1]))
+    weights_init = check_init("weights_init", weights_init, (n_components,))
     with warnings.catch_warnings():
         # Convergence is reported through FitResult.converged and its warnings.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -339,15 +345,8 @@ def fit_scaled(
     """
     Z = scaling.forward(X)
     n, d = Z.shape
-    model = GaussianMixture(
-        n_components=settings.n_components,
-        covariance_type=settings.covariance_type,
-        tol=settings.tol,
-        reg_covar=settings.reg_covar,
-        max_iter=settings.max_iter,
+    model = settings.estimator(
         n_init=1 if means_init is not None else settings.n_init,
-        init_params=settings.init_params,
-        random_state=settings.random_state,
         weights_init=weights_init,
         means_init=means_init,
     )
@@ -372,8 +371,8 @@ def fit_scaled(
     with np.errstate(divide="ignore"):
         icl = bic - 2.0 * float(np.sum(np.log(responsibilities.max(axis=1))))
 
-    covariances_z = _full_covariances(model.covariances_, settings.covariance_type, settings.n_components, d)
-    collapse = _collapse_reasons(Z, covariances_z, responsibilities.sum(axis=0))
+    covariances_z = full_covariances(model.covariances_, settings.covariance_type, settings.n_components, d)
+    collapse = collapse_reasons(Z, covariances_z, responsibilities.sum(axis=0))
     messages = list(collapse)
     if not model.converged_:
         messages.append(
@@ -382,11 +381,11 @@ def fit_scaled(
         )
 
     return FitResult(
-        weights=_frozen(model.weights_),
-        means=_frozen(scaling.center + scaling.scale * model.means_),
-        covariances=_frozen(scaling.scale**2 * covariances_z),
-        responsibilities=_frozen(responsibilities),
-        labels=_frozen(labels),
+        weights=read_only(model.weights_),
+        means=read_only(scaling.center + scaling.scale * model.means_),
+        covariances=read_only(scaling.scale**2 * covariances_z),
+        responsibilities=read_only(responsibilities),
+        labels=read_only(labels),
         log_likelihood=log_likelihood,
         bic=float(bic),
         aic=float(aic),
@@ -402,7 +401,7 @@ def fit_scaled(
     )
 
 
-def _collapse_reasons(Z: np.ndarray, covariances: np.ndarray, sizes: np.ndarray) -> list[str]:
+def collapse_reasons(Z: np.ndarray, covariances: np.ndarray, sizes: np.ndarray) -> list[str]:
     """Plain-language reasons why components are degenerate (empty when none is)."""
     n, d = Z.shape
     data_cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
@@ -447,7 +446,7 @@ def _flat_data_reasons(data_cov: np.ndarray) -> list[str]:
     return []
 
 
-def _full_covariances(covariances: np.ndarray, covariance_type: str, k: int, d: int) -> np.ndarray:
+def full_covariances(covariances: np.ndarray, covariance_type: str, k: int, d: int) -> np.ndarray:
     """scikit-learn's native covariance array expanded to shape (K, d, d)."""
     if covariance_type == "full":
         return np.array(covariances)
@@ -459,7 +458,7 @@ def _full_covariances(covariances: np.ndarray, covariance_type: str, k: int, d: 
 
 
 def _native_covariances(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
-    """Inverse of ``_full_covariances``: full matrices back to scikit-learn's layout."""
+    """Inverse of ``full_covariances``: full matrices back to scikit-learn's layout."""
     if covariance_type == "full":
         return np.array(covariances)
     if covariance_type == "tied":
@@ -477,13 +476,13 @@ def _precisions(precisions_cholesky: np.ndarray, covariance_type: str) -> np.nda
     return precisions_cholesky**2
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
+def read_only(array: np.ndarray) -> np.ndarray:
     array = np.array(array)
     array.flags.writeable = False
     return array
 
 
-def _check_settings(
+def check_settings(
     *, n_components, covariance_type, n_init, random_state, init_params, reg_covar, tol, max_iter
 ) -> FitSettings:
     def integer(name, value, low):
@@ -516,7 +515,7 @@ def _check_settings(
     )
 
 
-def _check_init(name: str, value, shape: tuple[int, ...]):
+def check_init(name: str, value, shape: tuple[int, ...]):
     if value is None:
         return None
     array = np.asarray(value, dtype=np.float64)

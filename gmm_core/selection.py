@@ -24,7 +24,7 @@ from .fit import (
     FitResult,
     FitSettings,
     Scaling,
-    _check_settings,
+    check_settings,
     check_data,
     check_fittable,
     fit_scaled,
@@ -150,7 +150,7 @@ def sweep(
         max_iter=max_iter,
     )
     grid = [(k, c) for c in covariance_types for k in ks]
-    settings = {(k, c): _check_settings(n_components=k, covariance_type=c, **common) for k, c in grid}
+    settings = {(k, c): check_settings(n_components=k, covariance_type=c, **common) for k, c in grid}
     X = check_data(X)
     scaling = Scaling.of(X)
     rows = None

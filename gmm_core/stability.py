@@ -22,7 +22,6 @@ from joblib import Parallel, delayed
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
-from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
@@ -36,10 +35,10 @@ from .fit import (
     DEFAULT_TOL,
     FitResult,
     Scaling,
-    _check_settings,
-    _collapse_reasons,
-    _frozen,
-    _full_covariances,
+    check_settings,
+    collapse_reasons,
+    read_only,
+    full_covariances,
     check_data,
     check_fittable,
     fit_scaled,
@@ -202,7 +201,7 @@ def restart_stability(
         raise ValueError(f"seeds must be one or more distinct ints >= 0; got {seeds!r}.")
     seeds = tuple(int(s) for s in seeds)
     common = dict(n_init=n_init, init_params=init_params, reg_covar=reg_covar, tol=tol, max_iter=max_iter)
-    _check_settings(n_components=1, covariance_type="full", random_state=0, **common)
+    check_settings(n_components=1, covariance_type="full", random_state=0, **common)
     X = check_data(X)
     scaling = Scaling.of(X)
     grid = [(k, c, seed) for c in covariance_types for k in ks for seed in seeds]
@@ -211,7 +210,7 @@ def restart_stability(
         k, covariance_type, seed = cell
         try:
             check_fittable(X, k)
-            settings = _check_settings(
+            settings = check_settings(
                 n_components=k, covariance_type=covariance_type, random_state=seed, **common
             )
             with threadpool_limits(1):
@@ -239,7 +238,7 @@ def restart_stability(
         return outcome.labels if isinstance(outcome, FitResult) else failed
 
     labels = {
-        (k, c): _frozen(np.stack([labels_of(outcomes[k, c, s]) for s in seeds]))
+        (k, c): read_only(np.stack([labels_of(outcomes[k, c, s]) for s in seeds]))
         for c in covariance_types
         for k in ks
     }
@@ -373,7 +372,7 @@ def restart_report(
     DataError, FitError, ValueError
         As :func:`~gmm_core.fit.fit_gmm`.
     """
-    settings = _check_settings(
+    settings = check_settings(
         n_components=n_components,
         covariance_type=covariance_type,
         n_init=n_init,
@@ -395,16 +394,7 @@ def restart_report(
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for restart in range(1, settings.n_init + 1):
-            model = GaussianMixture(
-                n_components=settings.n_components,
-                covariance_type=settings.covariance_type,
-                tol=settings.tol,
-                reg_covar=settings.reg_covar,
-                max_iter=settings.max_iter,
-                n_init=1,
-                init_params=settings.init_params,
-                random_state=generator,
-            )
+            model = settings.estimator(n_init=1, random_state=generator)
             try:
                 model.fit(Z)
             except ValueError as exc:
@@ -430,10 +420,10 @@ def restart_report(
             bic = -2.0 * log_likelihood + p * np.log(n)
             with np.errstate(divide="ignore"):
                 icl = bic - 2.0 * float(np.sum(np.log(responsibilities.max(axis=1))))
-            covariances = _full_covariances(
+            covariances = full_covariances(
                 model.covariances_, settings.covariance_type, settings.n_components, d
             )
-            collapse = _collapse_reasons(Z, covariances, responsibilities.sum(axis=0))
+            collapse = collapse_reasons(Z, covariances, responsibilities.sum(axis=0))
             messages = list(collapse)
             if not model.converged_:
                 messages.append(

@@ -186,7 +186,7 @@ def test_hostile_names_in_error_messages_are_escaped():
     at.toggle(key="standardize").set_value(True).run()
     (error,) = at.error
     assert name not in error.value and ":red[y]" not in error.value
-    assert f"Column ':red[y]' has the same value in every used row" in plain(error.value)
+    assert "Column ':red[y]' has the same value in every used row" in plain(error.value)
     upload(at, b"[x](javascript:alert(1)),b\n1,a\n2,b\n", HOSTILE_FILENAME)
     (error,) = at.error
     assert HOSTILE_FILENAME not in error.value

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from gmm_core import COVARIANCE_TYPES, SWEEP_COLUMNS, fit_gmm, sweep
