@@ -23,13 +23,10 @@ from .fit import (
     DEFAULT_REG_COVAR,
     DEFAULT_TOL,
     FitSettings,
-    Scaling,
     check_init,
-    check_settings,
+    prepare,
     read_only,
     full_covariances,
-    check_data,
-    check_fittable,
 )
 
 #: Iterations before a trace stops; an animation needs no more, and a run that
@@ -125,7 +122,8 @@ def em_trace(
     FitError
         The model cannot be fitted, or a component collapsed during EM.
     """
-    settings = check_settings(
+    X, scaling, settings = prepare(
+        X,
         n_components=n_components,
         covariance_type=covariance_type,
         n_init=1,
@@ -135,9 +133,6 @@ def em_trace(
         tol=tol,
         max_iter=max_iter,
     )
-    X = check_data(X)
-    scaling = Scaling.of(X)
-    check_fittable(X, n_components)
     means_init = check_init("means_init", means_init, (n_components, X.shape[1]))
     Z = scaling.forward(X)
     n, d = Z.shape
@@ -218,7 +213,8 @@ def initial_means(
     -------
     ndarray of shape (K, d)
     """
-    settings = check_settings(
+    X, scaling, settings = prepare(
+        X,
         n_components=n_components,
         covariance_type="spherical",
         n_init=1,
@@ -228,9 +224,6 @@ def initial_means(
         tol=DEFAULT_TOL,
         max_iter=1,
     )
-    X = check_data(X)
-    scaling = Scaling.of(X)
-    check_fittable(X, n_components)
     with threadpool_limits(1):
         # max_iter=0 stops after the initialisation. Spherical covariances cannot
         # fail to factorise, and the means are the same for every type.

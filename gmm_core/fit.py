@@ -236,7 +236,8 @@ def fit_gmm(
     ValueError
         A setting is out of range.
     """
-    settings = check_settings(
+    X, scaling, settings = prepare(
+        X,
         n_components=n_components,
         covariance_type=covariance_type,
         n_init=n_init,
@@ -246,9 +247,6 @@ def fit_gmm(
         tol=tol,
         max_iter=max_iter,
     )
-    X = check_data(X)
-    scaling = Scaling.of(X)
-    check_fittable(X, n_components)
     means_init = check_init("means_init", means_init, (n_components, X.shape[1]))
     weights_init = check_init("weights_init", weights_init, (n_components,))
     with warnings.catch_warnings():
@@ -261,6 +259,18 @@ def fit_gmm(
             weights_init=weights_init,
             means_init=None if means_init is None else scaling.forward(means_init),
         )
+
+
+def prepare(X, **options) -> tuple[np.ndarray, "Scaling", FitSettings]:
+    """What every fitting entry point starts with: checked data, its scaling, checked settings.
+
+    ``options`` are the keyword arguments of :class:`FitSettings`. Raises as :func:`fit_gmm`.
+    """
+    settings = check_settings(**options)
+    X = check_data(X)
+    scaling = Scaling.of(X)
+    check_fittable(X, settings.n_components)
+    return X, scaling, settings
 
 
 def check_data(X) -> np.ndarray:

@@ -42,6 +42,7 @@ from .fit import (
     check_data,
     check_fittable,
     fit_scaled,
+    prepare,
 )
 from .selection import PARALLEL_MIN_ROWS
 
@@ -372,7 +373,8 @@ def restart_report(
     DataError, FitError, ValueError
         As :func:`~gmm_core.fit.fit_gmm`.
     """
-    settings = check_settings(
+    X, scaling, settings = prepare(
+        X,
         n_components=n_components,
         covariance_type=covariance_type,
         n_init=n_init,
@@ -382,9 +384,6 @@ def restart_report(
         tol=tol,
         max_iter=max_iter,
     )
-    X = check_data(X)
-    scaling = Scaling.of(X)
-    check_fittable(X, n_components)
     Z = scaling.forward(X)
     n, d = Z.shape
     p = n_parameters(settings.n_components, d, settings.covariance_type)
