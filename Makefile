@@ -18,6 +18,7 @@ browser:
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.bench
+	$(BIN)/python -m bench.app_bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }

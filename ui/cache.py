@@ -31,6 +31,7 @@ from gmm_core import (
     restart_report,
     sweep,
 )
+from gmm_core.selection import SUBSAMPLE_MAX_ROWS
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
 from ui.em_figures import em_animation
 from ui.tables import best_index
@@ -38,7 +39,11 @@ from ui.tables import best_index
 
 @dataclass(frozen=True, eq=False)
 class SweepRecord:
-    """A finished sweep: the table of ``gmm_core.sweep`` and what it was run on."""
+    """A finished sweep: the table of ``gmm_core.sweep`` and what it was run on.
+
+    ``subsample`` is the table's ``attrs["subsample"]`` when the sweep chose on a
+    subsample (see :func:`run_sweep`), else None.
+    """
 
     content_hash: str
     ks: tuple[int, ...]
@@ -46,6 +51,7 @@ class SweepRecord:
     n_init: int
     settings: dict
     table: pd.DataFrame
+    subsample: dict | None = None
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -97,6 +103,10 @@ def fit(dataset: Dataset, settings: FitSettings) -> FitResult:
     return _raise_error(_fit(dataset.content_hash, tuple(asdict(settings).items()), dataset.X))
 
 
+#: Above this many rows the sweep chooses on a stratified subsample of ``SUBSAMPLE_MAX_ROWS``.
+LARGE_DATA_ROWS = 20_000
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def _sweep_one_k(content_hash: str, k: int, covariance_types: tuple, options: tuple, _X) -> pd.DataFrame:
     """``gmm_core.sweep`` for one K and every covariance type in ``covariance_types``."""
@@ -111,13 +121,20 @@ def run_sweep(
     n_init: int,
     settings: FitSettings,
     progress: Callable[[int, int], None] | None = None,
+    previous: SweepRecord | None = None,
 ) -> SweepRecord:
     """``gmm_core.sweep`` over ``ks`` and ``covariance_types`` with the sidebar's other settings.
 
-    Runs one K at a time (its covariance types in parallel, as ``sweep`` does), each
-    cached on its own: a progress bar cannot be drawn inside a cached function, and a
-    widened K range reuses the Ks already fitted. ``progress(done, total)`` counts Ks.
-    The table is the one ``sweep`` would return for the whole grid.
+    Up to ``LARGE_DATA_ROWS`` rows it runs one K at a time (its covariance types in
+    parallel, as ``sweep`` does), each cached on its own: a progress bar cannot be
+    drawn inside a cached function, and a widened K range reuses the Ks already
+    fitted; ``progress(done, total)`` counts Ks. The table is the one ``sweep`` would
+    return for the whole grid.
+
+    Above ``LARGE_DATA_ROWS`` rows it runs one ``sweep`` over the whole grid with
+    ``max_rows=SUBSAMPLE_MAX_ROWS`` (see ``gmm_core.sweep``), uncached so that
+    ``progress`` (counting fits) is called on every run; ``previous`` is returned
+    instead when it was run on the same data with the same settings.
     """
     options = {
         "n_init": n_init,
@@ -127,6 +144,32 @@ def run_sweep(
         "tol": settings.tol,
         "max_iter": settings.max_iter,
     }
+    if dataset.X.shape[0] > LARGE_DATA_ROWS:
+        if previous is not None and (
+            previous.content_hash, previous.ks, previous.covariance_types, previous.n_init, previous.settings
+        ) == (dataset.content_hash, ks, covariance_types, n_init, options):
+            return previous
+        table = sweep(
+            dataset.X, ks=ks, covariance_types=covariance_types, max_rows=SUBSAMPLE_MAX_ROWS,
+            progress=progress, **options,
+        )
+        subsample = table.attrs["subsample"]
+    else:
+        table = _sweep_by_k(dataset, ks, covariance_types, options, progress)
+        subsample = None
+    return SweepRecord(
+        content_hash=dataset.content_hash,
+        ks=ks,
+        covariance_types=covariance_types,
+        n_init=n_init,
+        settings=options,
+        table=table,
+        subsample=subsample,
+    )
+
+
+def _sweep_by_k(dataset: Dataset, ks, covariance_types, options: dict, progress) -> pd.DataFrame:
+    """The table of ``gmm_core.sweep`` over the whole grid, from one cached sweep per K."""
     parts = []
     for done, k in enumerate(ks, start=1):
         parts.append(_sweep_one_k(dataset.content_hash, k, covariance_types, tuple(options.items()), dataset.X))
@@ -137,14 +180,7 @@ def run_sweep(
     order = table["covariance_type"].map({c: i for i, c in enumerate(covariance_types)})
     table = table.assign(_order=order).sort_values(["_order", "k"]).drop(columns="_order").reset_index(drop=True)
     table["best_bic"] = table.index == best_index(table, "BIC")
-    return SweepRecord(
-        content_hash=dataset.content_hash,
-        ks=ks,
-        covariance_types=covariance_types,
-        n_init=n_init,
-        settings=options,
-        table=table,
-    )
+    return table
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

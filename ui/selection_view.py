@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, DataError, FitError, StabilityResult, recommendation, restart_stability
@@ -33,9 +34,14 @@ def sweep_controls(dataset: Dataset) -> None:
     if cells[3].button("Run sweep", key=state.RUN_SWEEP, type="primary", disabled=not types):
         ks = tuple(range(low, high + 1))
         bar = st.progress(0.0, text=f"Fitting {len(ks) * len(types)} models…")
+        large = dataset.X.shape[0] > cache.LARGE_DATA_ROWS
 
         def show_progress(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Fitted K = {ks[0]} to {ks[done - 1]}: {done * len(types)} of {total * len(types)} models")
+            if large:  # counts fits on the subsample, then scorings and the refit on all rows
+                text = f"{done} of {total} fits and scorings"
+            else:  # counts Ks
+                text = f"Fitted K = {ks[0]} to {ks[done - 1]}: {done * len(types)} of {total * len(types)} models"
+            bar.progress(done / total, text=text)
 
         try:
             record = cache.run_sweep(
@@ -45,6 +51,7 @@ def sweep_controls(dataset: Dataset) -> None:
                 n_init=int(n_init),
                 settings=state.fit_settings(),
                 progress=show_progress,
+                previous=st.session_state.get(state.SWEEP),
             )
         except (DataError, FitError) as exc:  # e.g. all rows identical: say why, keep the last sweep
             bar.empty()
@@ -70,6 +77,8 @@ def _reset_choice() -> None:
 def results(record: SweepRecord) -> None:
     """Curves of BIC, AIC and ICL, the model choice with "Use this model", and the sortable table."""
     table = record.table
+    if record.subsample is not None:
+        subsample_notice(record.subsample)
     st.plotly_chart(figures.criteria_figure(table), key="criteria_chart")
     n_failed = int(table["bic"].isna().sum())
     n_degenerate = int((table["degenerate"] & table["bic"].notna()).sum())
@@ -90,7 +99,7 @@ def results(record: SweepRecord) -> None:
             "reg_covar in the sidebar's Advanced settings."
         )
     else:
-        _choose(table, criterion, pick[1], pick[2])
+        _choose(table, criterion, best, pick[1], pick[2])
     st.dataframe(
         sweep_table(table, criterion), hide_index=True, key="sweep_table",
         column_config={"mclust_bic": st.column_config.NumberColumn("BIC (mclust sign)", format="%.2f")},
@@ -99,10 +108,37 @@ def results(record: SweepRecord) -> None:
     st.caption(f"Sweep settings: {escape_markdown(settings)}. Click a column header to sort.")
 
 
-def _choose(table, criterion: str, left, right) -> None:
-    """The model menu (best first by ``criterion``) in ``left`` and "Use this model" in ``right``."""
+def subsample_notice(subsample: dict) -> None:
+    """Say that the sweep chose on a subsample, and show its candidates' criteria on all rows."""
+    candidates = subsample["candidates"]
+    names = "; ".join(model_label(c["k"], c["covariance_type"]) for c in candidates)
+    st.info(
+        f"Chosen on a stratified subsample of {subsample['rows']:,} of {subsample['total_rows']:,} rows; "
+        f"the {len(candidates)} best by subsample BIC were scored on all rows: {escape_markdown(names)}. "
+        "The best by BIC on all rows is the one marked best by BIC. The curves and the table below show "
+        "criteria on the subsample.",
+        icon=":material/filter_alt:",
+    )
+    number = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "model": [model_label(c["k"], c["covariance_type"]) for c in candidates],
+                "BIC on all rows": [c["bic"] for c in candidates],
+                "AIC on all rows": [c["aic"] for c in candidates],
+                "ICL on all rows": [c["icl"] for c in candidates],
+            }
+        ),
+        hide_index=True, key="subsample_candidates",
+        column_config={f"{c} on all rows": number for c in ("BIC", "AIC", "ICL")},
+    )
+
+
+def _choose(table, criterion: str, best, left, right) -> None:
+    """The model menu (``best`` first, then by ``criterion``) in ``left`` and "Use this model" in ``right``."""
     column = CRITERIA[criterion]
     ranked = eligible(table).sort_values(column)
+    ranked = ranked.loc[[best, *ranked.index.drop(best)]]
     ids = [f"{row.covariance_type}|{row.k}" for row in ranked.itertuples()]
     values = dict(zip(ids, ranked[column]))
     state.ensure_choice(state.CHOSEN_MODEL, ids, ids[0])
@@ -133,6 +169,8 @@ def evidence(record: SweepRecord) -> None:
     except ValueError:
         return  # every fit failed or degenerated: results() says so
     st.info(escape_markdown(sentence), icon=":material/lightbulb:")
+    if record.subsample is not None:
+        st.caption(f"Criteria of the subsample of {record.subsample['rows']:,} rows, comparable with each other only.")
     number = st.column_config.NumberColumn(format="%.2f")
     st.dataframe(
         evidence_table(record.table), hide_index=True, key="evidence_table",

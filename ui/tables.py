@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from gmm_core import MCLUST_NAMES, FitResult, bic_evidence
+from gmm_core.selection import SUBSAMPLE_COLUMN
 
 #: Criteria offered for model choice: label -> sweep column. Lower is better for each.
 CRITERIA: dict[str, str] = {"BIC": "bic", "ICL": "icl", "AIC": "aic"}
@@ -57,12 +58,17 @@ def eligible(table: pd.DataFrame) -> pd.DataFrame:
 def best_index(table: pd.DataFrame, criterion: str = "BIC", *, by_type: bool = False):
     """Index of the eligible row with the lowest criterion, or a Series of them per covariance type.
 
-    Returns None (or an empty Series) when no row is eligible.
+    Returns None (or an empty Series) when no row is eligible. The overall best by BIC of
+    a sweep on a subsample (one with a ``SUBSAMPLE_COLUMN``) is its ``best_bic`` row: the
+    best candidate by BIC on all rows, not the lowest subsample BIC.
     """
     column = CRITERIA[criterion]
     candidates = eligible(table)
     if by_type:
         return candidates.groupby("covariance_type", sort=False)[column].idxmin()
+    if criterion == "BIC" and SUBSAMPLE_COLUMN in table.columns:
+        marked = table.index[table["best_bic"]]
+        return marked[0] if len(marked) else None
     return None if candidates.empty else candidates[column].idxmin()
 
 
