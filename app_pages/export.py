@@ -3,8 +3,6 @@
 import streamlit as st
 
 from ui import export_view, state, widgets
-from ui.tables import model_label
-from ui.text import escape_markdown
 
 st.title("Export")
 dataset = state.dataset()
@@ -12,10 +10,7 @@ view = widgets.current_fit()
 widgets.show_fit_problem(view)
 result = view.result
 if result is not None:
-    st.markdown(
-        f"**{escape_markdown(model_label(result.n_components, result.covariance_type))}** on "
-        f"{escape_markdown(dataset.table.name)} · {widgets.dataset_caption(dataset)}"
-    )
+    widgets.fit_heading(dataset, result)
     model = export_view.document(dataset, result)
     source = export_view.script(dataset, result)
     export_view.downloads(dataset, result, model, source)

@@ -3,8 +3,6 @@
 import streamlit as st
 
 from ui import fit_view, state, widgets
-from ui.tables import model_label
-from ui.text import escape_markdown
 
 st.title("Fit")
 dataset = state.dataset()
@@ -17,10 +15,7 @@ view = widgets.current_fit()
 widgets.show_fit_problem(view)
 result = view.result
 if result is not None:
-    st.markdown(
-        f"**{escape_markdown(model_label(result.n_components, result.covariance_type))}** on "
-        f"{escape_markdown(dataset.table.name)} · {widgets.dataset_caption(dataset)}"
-    )
+    widgets.fit_heading(dataset, result)
     fit_view.metrics(result)
     fit_view.fit_warnings(result)
     fit_view.diagnostics(dataset, result)

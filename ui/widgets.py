@@ -162,6 +162,14 @@ def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
     return slots
 
 
+def fit_heading(dataset: Dataset, result: FitResult) -> None:
+    """One bold line naming the model, then the data it was fitted to."""
+    st.markdown(
+        f"**{escape_markdown(model_label(result.n_components, result.covariance_type))}** on "
+        f"{escape_markdown(dataset.table.name)} · {dataset_caption(dataset)}"
+    )
+
+
 def show_fit_problem(view: FitView) -> None:
     """Say why the sidebar's model cannot be fitted, what to change, and which model is shown instead."""
     if not view.error:
