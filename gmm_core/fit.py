@@ -113,6 +113,10 @@ class FitResult:
         Plain-language warnings about this fit (not converged, degenerate, ...).
     settings : FitSettings
         The settings the model was fitted with.
+    start : dict
+        What EM was started from, in data units: the ``weights_init``,
+        ``means_init`` and ``precisions_init`` passed to :func:`fit_gmm` (the
+        ones that were given), or empty when it started from ``init_params``.
     """
 
     weights: np.ndarray
@@ -132,6 +136,7 @@ class FitResult:
     degenerate: bool
     warnings: tuple[str, ...]
     settings: FitSettings = field(repr=False)
+    start: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -179,6 +184,22 @@ class FitResult:
         model.n_features_in_ = self.n_features
         return model
 
+    def as_start(self) -> dict:
+        """Keyword arguments of :func:`fit_gmm` that start EM from this model (a warm start).
+
+        Returns
+        -------
+        dict
+            ``weights_init`` of shape (K,), ``means_init`` of shape (K, d) and
+            ``precisions_init`` in scikit-learn's layout for the covariance type
+            (see :func:`precisions_shape`), in data units.
+        """
+        return {
+            "weights_init": self.weights,
+            "means_init": self.means,
+            "precisions_init": read_only(self.to_sklearn().precisions_),
+        }
+
 
 def fit_gmm(
     X,
@@ -193,6 +214,7 @@ def fit_gmm(
     max_iter: int = DEFAULT_MAX_ITER,
     weights_init=None,
     means_init=None,
+    precisions_init=None,
 ) -> FitResult:
     """Fit a Gaussian mixture by EM with ``sklearn.mixture.GaussianMixture``.
 
@@ -218,8 +240,12 @@ def fit_gmm(
         EM iterations per restart.
     weights_init : array-like of shape (K,), optional
     means_init : array-like of shape (K, d), optional
-        Starting values in data units; ``means_init`` makes restarts identical,
-        so ``n_init`` is then 1.
+    precisions_init : array-like, optional
+        Starting values in data units, ``precisions_init`` (inverse covariances)
+        in scikit-learn's layout for ``covariance_type`` (see
+        :func:`precisions_shape`). ``means_init`` makes restarts identical, so
+        ``n_init`` is then 1. All three start EM exactly at a model: a warm
+        start, as ``FitResult.as_start()`` gives.
 
     Returns
     -------
@@ -247,18 +273,24 @@ def fit_gmm(
         tol=tol,
         max_iter=max_iter,
     )
-    means_init = check_init("means_init", means_init, (n_components, X.shape[1]))
-    weights_init = check_init("weights_init", weights_init, (n_components,))
+    d = X.shape[1]
+    start = {
+        "weights_init": check_init("weights_init", weights_init, (n_components,)),
+        "means_init": check_init("means_init", means_init, (n_components, d)),
+        "precisions_init": check_init(
+            "precisions_init", precisions_init, precisions_shape(settings.covariance_type, n_components, d)
+        ),
+    }
+    if start["precisions_init"] is not None and not np.all(
+        np.linalg.eigvalsh(start["precisions_init"]) > 0
+        if settings.covariance_type in ("full", "tied")
+        else start["precisions_init"] > 0
+    ):
+        raise ValueError("precisions_init must be positive definite.")
     with warnings.catch_warnings():
         # Convergence is reported through FitResult.converged and its warnings.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit_scaled(
-            X,
-            scaling,
-            settings,
-            weights_init=weights_init,
-            means_init=None if means_init is None else scaling.forward(means_init),
-        )
+        return fit_scaled(X, scaling, settings, start={name: v for name, v in start.items() if v is not None})
 
 
 def prepare(X, **options) -> tuple[np.ndarray, "Scaling", FitSettings]:
@@ -341,24 +373,22 @@ class Scaling:
         return (np.asarray(points, dtype=np.float64) - self.center) / self.scale
 
 
-def fit_scaled(
-    X: np.ndarray,
-    scaling: Scaling,
-    settings: FitSettings,
-    *,
-    weights_init=None,
-    means_init=None,
-) -> FitResult:
+def fit_scaled(X: np.ndarray, scaling: Scaling, settings: FitSettings, *, start: dict | None = None) -> FitResult:
     """Fit on ``scaling.forward(X)`` and report in data units (inputs already checked).
 
-    ``means_init`` is in scaled units here.
+    ``start`` holds any of ``weights_init``, ``means_init`` and ``precisions_init``,
+    checked and in data units, as :func:`fit_gmm` takes them.
     """
     Z = scaling.forward(X)
     n, d = Z.shape
+    start = dict(start or {})
+    means_init, precisions_init = start.get("means_init"), start.get("precisions_init")
     model = settings.estimator(
         n_init=1 if means_init is not None else settings.n_init,
-        weights_init=weights_init,
-        means_init=means_init,
+        weights_init=start.get("weights_init"),
+        means_init=None if means_init is None else scaling.forward(means_init),
+        # A precision is an inverse variance: dividing the data by s multiplies it by s**2.
+        precisions_init=None if precisions_init is None else np.asarray(precisions_init) * scaling.scale**2,
     )
     try:
         model.fit(Z)
@@ -408,6 +438,7 @@ def fit_scaled(
         degenerate=bool(collapse),
         warnings=tuple(messages),
         settings=settings,
+        start={name: read_only(value) for name, value in start.items()},
     )
 
 
@@ -523,6 +554,16 @@ def check_settings(
         tol=positive("tol", tol),
         max_iter=integer("max_iter", max_iter, 1),
     )
+
+
+def precisions_shape(covariance_type: str, n_components: int, n_features: int) -> tuple[int, ...]:
+    """Shape of scikit-learn's ``precisions_init`` (and ``precisions_``) for a covariance type."""
+    return {
+        "full": (n_components, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (n_components, n_features),
+        "spherical": (n_components,),
+    }[covariance_type]
 
 
 def check_init(name: str, value, shape: tuple[int, ...]):

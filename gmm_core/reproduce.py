@@ -16,7 +16,6 @@ def reproduction_script(
     feature_names: Sequence[str],
     csv_name: str,
     standardize: bool = False,
-    means_init=None,
 ) -> str:
     """Source of a runnable script that refits ``result`` from its labelled CSV.
 
@@ -24,8 +23,9 @@ def reproduction_script(
     keeps the rows that have a component, optionally z-scores the feature
     columns, centres them and divides by one global scale exactly as
     ``fit_gmm`` does, fits ``sklearn.mixture.GaussianMixture`` with
-    ``result.settings``, and prints how many labels agree with the exported
-    components and the BIC in the units the model was fitted in. Only
+    ``result.settings`` from ``result.start`` (the starting weights, means and
+    precisions, if it had any), and prints how many labels agree with the
+    exported components and the BIC in the units the model was fitted in. Only
     numpy, pandas and scikit-learn are needed to run it.
 
     Parameters
@@ -41,9 +41,6 @@ def reproduction_script(
     standardize : bool, default=False
         Whether the columns were z-scored (population standard deviation) over
         the used rows before ``fit_gmm``.
-    means_init : array-like of shape (K, d), optional
-        The ``means_init`` passed to ``fit_gmm``, in its units, if any (the
-        settings do not record it).
 
     Returns
     -------
@@ -64,19 +61,12 @@ def reproduction_script(
         )
     if not isinstance(csv_name, str) or not csv_name:
         raise ValueError(f"csv_name must be a non-empty string; got {csv_name!r}.")
-    if means_init is not None:
-        means_init = np.asarray(means_init, dtype=np.float64)
-        if means_init.shape != (result.n_components, result.n_features) or not np.isfinite(means_init).all():
-            raise ValueError(
-                f"means_init must be finite and of shape {(result.n_components, result.n_features)}; "
-                f"got {means_init.shape}."
-            )
-
+    start = result.start
     options = {
         "n_components": settings.n_components,
         "covariance_type": settings.covariance_type,
         # fit_gmm runs a single start when the means are given.
-        "n_init": 1 if means_init is not None else settings.n_init,
+        "n_init": 1 if "means_init" in start else settings.n_init,
         "init_params": settings.init_params,
         "random_state": settings.random_state,
         "reg_covar": settings.reg_covar,
@@ -113,11 +103,17 @@ def reproduction_script(
         "scale = float(np.sqrt(np.mean(X.var(axis=0))))",
         "Z = (X - center) / scale",
     ]
-    if means_init is not None:
-        lines.append(f"means_init = (np.array({means_init.tolist()!r}) - center) / scale")
+    # The start in data units, mapped to the fitted units as fit_gmm maps it.
+    to_fitted = {
+        "weights_init": "{}",
+        "means_init": "({} - center) / scale",
+        "precisions_init": "{} * scale**2",
+    }
+    for name, value in start.items():
+        array = f"np.array({np.asarray(value).tolist()!r})"
+        lines.append(f"{name} = {to_fitted[name].format(array)}")
     arguments = "".join(f"    {name}={value!r},\n" for name, value in options.items())
-    if means_init is not None:
-        arguments += "    means_init=means_init,\n"
+    arguments += "".join(f"    {name}={name},\n" for name in start)
     lines += [
         "",
         f"model = GaussianMixture(\n{arguments})",

@@ -101,8 +101,8 @@ def sweep(
         ``stratified_subsample(X, max_rows=max_rows, random_state=random_state)``,
         the ``SUBSAMPLE_CANDIDATES`` best by subsample BIC are scored on all rows
         with their subsample parameters, and the best of those on all rows is
-        refitted on all rows, started from its subsample weights and means (one
-        EM run, as ``fit_gmm(X, ..., weights_init=..., means_init=...)``).
+        refitted on all rows, started from its subsample fit (one EM run, as
+        ``fit_gmm(X, ..., **subsample_fit.as_start())``).
     n_jobs : int or None, default=None
         Parallel fits; ``None`` uses every core, or one when the fitted rows are
         fewer than ``PARALLEL_MIN_ROWS``. Ignored on a Dask cluster, which uses
@@ -129,7 +129,10 @@ def sweep(
         ``mclust_name`` and its ``log_likelihood``, ``bic``, ``aic`` and ``icl`` on
         all rows with the subsample parameters) and ``refit`` (the best
         candidate refitted on all rows, a dict of the row's columns except
-        ``best_bic``; None when no candidate is eligible).
+        ``best_bic``; None when no candidate is eligible) and ``starts`` (for
+        every (k, covariance_type) fitted on the subsample, its
+        ``FitResult.as_start()`` as nested lists: pass it to :func:`fit_gmm` to fit that model
+        on all rows as the refit does).
     """
     ks = sorted({int(k) for k in ks})
     covariance_types = [check_covariance_type(c) for c in dict.fromkeys(covariance_types)]
@@ -197,12 +200,17 @@ def _score_and_refit(X, scaling: Scaling, table, outcomes, settings, n_candidate
     refit = None
     if candidates:
         k, c = _mark_best(table, scored)
-        start = outcomes[k, c]
-        task = (X, scaling, settings[k, c], start["weights"], scaling.forward(start["means"]))
+        task = (X, scaling, settings[k, c], outcomes[k, c]["start"])
         refit = _row(k, c, X.shape[1], _run(_fit_summary, {(k, c): task}, X.shape[0], n_jobs, counter)[k, c])
     return {
         "candidates": scored[["k", "covariance_type", "mclust_name", *_CRITERIA]].to_dict("records"),
         "refit": refit,
+        # Lists, not arrays: pandas compares attrs with == when it propagates them.
+        "starts": {
+            cell: {name: np.asarray(value).tolist() for name, value in outcome["start"].items()}
+            for cell, outcome in outcomes.items()
+            if isinstance(outcome, dict)
+        },
     }
 
 
@@ -247,7 +255,7 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
     scaling = Scaling.of(X)
     # Largest K first: long fits start early and short ones fill the last gaps.
     tasks = {
-        cell: (X, scaling, settings[cell], None, None)
+        cell: (X, scaling, settings[cell], None)
         for cell in sorted(grid, key=lambda cell: -cell[0])
         if cell not in outcomes
     }
@@ -266,7 +274,7 @@ def _run(function: Callable, tasks: dict, n_rows: int, n_jobs, counter: _Progres
     return outcomes
 
 
-def _fit_summary(key, X, scaling: Scaling, settings: FitSettings, weights_init, means_init):
+def _fit_summary(key, X, scaling: Scaling, settings: FitSettings, start: dict | None):
     """``(key, summary or failure reason)`` of one fit, in a worker thread or on a Dask worker.
 
     Only criteria and parameters come back: a cluster sends little over the
@@ -275,7 +283,7 @@ def _fit_summary(key, X, scaling: Scaling, settings: FitSettings, weights_init, 
     # Per task too: OpenMP limits apply per thread, and a Dask worker is another process.
     with _threadpools().limit(limits=1):
         try:
-            result = fit_scaled(X, scaling, settings, weights_init=weights_init, means_init=means_init)
+            result = fit_scaled(X, scaling, settings, start=start)
         except FitError as exc:
             return key, str(exc)
     return key, _summary(result)
@@ -295,6 +303,7 @@ def _summary(result: FitResult) -> dict:
         "weights": result.weights,
         "means": result.means,
         "covariances": result.covariances,
+        "start": result.as_start(),
     }
 
 

@@ -94,6 +94,31 @@ def test_permuting_the_components_only_relabels(blobs, covariance_type):
     np.testing.assert_array_equal(order[permuted.labels], first.labels)
 
 
+@TYPES
+def test_a_warm_start_resumes_the_model_it_came_from(faithful, covariance_type):
+    first = fit_gmm(faithful, n_components=3, covariance_type=covariance_type)
+    resumed = fit_gmm(faithful, n_components=3, covariance_type=covariance_type, **first.as_start())
+    # Already at tol: EM confirms it within two steps, which can only gain likelihood, and little.
+    assert resumed.converged and resumed.n_iter <= 2
+    assert 0 <= resumed.log_likelihood - first.log_likelihood < 1e-5 * len(faithful)
+    for name, value in first.as_start().items():
+        np.testing.assert_array_equal(resumed.start[name], value)
+
+
+@TYPES
+def test_a_warm_start_follows_scikit_learns_em_from_the_same_model(faithful, covariance_type):
+    # A model of half the data, resumed on all of it: our fit (scaled data) and scikit-learn's
+    # (raw data, the same start) take the same EM steps to the same optimum.
+    start = fit_gmm(faithful[::2], n_components=3, covariance_type=covariance_type, n_init=1).as_start()
+    ours = fit_gmm(faithful, n_components=3, covariance_type=covariance_type, reg_covar=0.0, **start)
+    theirs = GaussianMixture(
+        n_components=3, covariance_type=covariance_type, tol=1e-6, reg_covar=0.0, max_iter=1000, **start
+    ).fit(faithful)
+    assert ours.n_iter == theirs.n_iter_
+    assert ours.bic == pytest.approx(theirs.bic(faithful), rel=1e-8)
+    np.testing.assert_allclose(ours.means, theirs.means_, rtol=1e-6)
+
+
 @settings(max_examples=12)
 @given(
     log_scale=st.floats(np.log10(1e-6), np.log10(1e9)),
@@ -207,6 +232,12 @@ def test_unusable_data_is_a_data_error(X, message):
         ({"reg_covar": -1.0}, "reg_covar must be a finite float >= 0; got -1.0."),
         ({"init_params": "hc"}, "init_params must be one of 'kmeans', 'k-means++', 'random', 'random_from_data'; got 'hc'."),
         ({"means_init": np.zeros((3, 3))}, "means_init must have shape (2, 2); got (3, 3)."),
+        ({"precisions_init": np.ones((2, 2))}, "precisions_init must have shape (2, 2, 2); got (2, 2)."),
+        ({"covariance_type": "spherical", "precisions_init": [1.0, np.inf]}, "precisions_init must be finite."),
+        ({"covariance_type": "tied", "precisions_init": [[1.0, 2.0], [2.0, 1.0]]},
+         "precisions_init must be positive definite."),
+        ({"covariance_type": "diag", "precisions_init": [[1.0, 1.0], [0.0, 1.0]]},
+         "precisions_init must be positive definite."),
     ],
 )
 def test_invalid_settings_have_exact_messages(blobs, options, message):

@@ -107,9 +107,11 @@ def test_candidates_are_scored_and_the_best_refitted_on_all_rows(large_blobs, su
     marked = table[table["best_bic"]]
     assert (marked["k"].item(), marked["covariance_type"].item()) == (best["k"], best["covariance_type"])
     start = fit_gmm(large_blobs[rows], n_components=best["k"], covariance_type=best["covariance_type"], n_init=1)
+    stored = info["starts"][best["k"], best["covariance_type"]]
+    for name, value in start.as_start().items():
+        np.testing.assert_allclose(stored[name], value, rtol=1e-12)
     refit = fit_gmm(
-        large_blobs, n_components=best["k"], covariance_type=best["covariance_type"], n_init=1,
-        weights_init=start.weights, means_init=start.means,
+        large_blobs, n_components=best["k"], covariance_type=best["covariance_type"], n_init=1, **stored
     )
     assert info["refit"]["bic"] == pytest.approx(refit.bic, rel=1e-12)
     assert info["refit"]["icl"] == pytest.approx(refit.icl, rel=1e-12)
