@@ -16,6 +16,7 @@ widgets.show_fit_problem(view)
 result = view.result
 if result is not None:
     widgets.fit_heading(dataset, result)
+    fit_view.start_notice(dataset, view)
     fit_view.metrics(result)
     fit_view.fit_warnings(result)
     fit_view.diagnostics(dataset, result)

@@ -35,14 +35,15 @@ from gmm_core.selection import SUBSAMPLE_MAX_ROWS
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
 from ui.em_figures import em_animation
 from ui.tables import best_index
+from ui.warm import Start
 
 
 @dataclass(frozen=True, eq=False)
 class SweepRecord:
     """A finished sweep: the table of ``gmm_core.sweep`` and what it was run on.
 
-    ``subsample`` is the table's ``attrs["subsample"]`` when the sweep chose on a
-    subsample (see :func:`run_sweep`), else None.
+    ``subsample`` is the sweep's ``attrs["subsample"]`` when it chose on a subsample
+    (see :func:`run_sweep`), else None; ``table.attrs`` is empty.
     """
 
     content_hash: str
@@ -82,29 +83,36 @@ def read_upload(file_hash: str, filename: str, data: bytes) -> SourceTable:
 
 # No spinner: it would push the page down for a moment on every refit.
 @st.cache_data(max_entries=64, show_spinner=False)
-def _fit(content_hash: str, settings: tuple, _X) -> FitResult | FitError | DataError:
-    """The fit, or the error saying why there is none."""
+def _fit(
+    content_hash: str, settings: tuple, start_key: str | None, _start: dict | None, _X
+) -> FitResult | FitError | DataError:
+    """The fit, or the error saying why there is none (``start_key`` identifies ``_start``)."""
     try:
         # One thread per fit: on small machines more BLAS threads only add contention.
         with threadpool_limits(1):
-            return fit_gmm(_X, **dict(settings))
+            return fit_gmm(_X, **dict(settings), **(_start or {}))
     except (FitError, DataError) as exc:
         return exc
 
 
-def fit(dataset: Dataset, settings: FitSettings) -> FitResult:
-    """``gmm_core.fit_gmm`` on ``dataset.X``, cached on its content hash and every setting.
+def fit(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> FitResult:
+    """``gmm_core.fit_gmm`` on ``dataset.X``, cached on its content hash, every setting and the start.
+
+    ``start`` (see ``ui.warm``) starts EM from a given model instead of ``init_params``.
 
     Raises
     ------
     FitError, DataError
         With a message for the user.
     """
-    return _raise_error(_fit(dataset.content_hash, tuple(asdict(settings).items()), dataset.X))
-
-
-#: Above this many rows the sweep chooses on a stratified subsample of ``SUBSAMPLE_MAX_ROWS``.
-LARGE_DATA_ROWS = 20_000
+    outcome = _fit(
+        dataset.content_hash,
+        tuple(asdict(settings).items()),
+        None if start is None else start.key,
+        None if start is None else start.params,
+        dataset.X,
+    )
+    return _raise_error(outcome)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -125,13 +133,13 @@ def run_sweep(
 ) -> SweepRecord:
     """``gmm_core.sweep`` over ``ks`` and ``covariance_types`` with the sidebar's other settings.
 
-    Up to ``LARGE_DATA_ROWS`` rows it runs one K at a time (its covariance types in
+    Up to ``ui.dataset.LARGE_DATA_ROWS`` rows it runs one K at a time (its covariance types in
     parallel, as ``sweep`` does), each cached on its own: a progress bar cannot be
     drawn inside a cached function, and a widened K range reuses the Ks already
     fitted; ``progress(done, total)`` counts Ks. The table is the one ``sweep`` would
     return for the whole grid.
 
-    Above ``LARGE_DATA_ROWS`` rows it runs one ``sweep`` over the whole grid with
+    On large data (``Dataset.is_large``) it runs one ``sweep`` over the whole grid with
     ``max_rows=SUBSAMPLE_MAX_ROWS`` (see ``gmm_core.sweep``), uncached so that
     ``progress`` (counting fits) is called on every run; ``previous`` is returned
     instead when it was run on the same data with the same settings.
@@ -144,7 +152,7 @@ def run_sweep(
         "tol": settings.tol,
         "max_iter": settings.max_iter,
     }
-    if dataset.X.shape[0] > LARGE_DATA_ROWS:
+    if dataset.is_large:
         if previous is not None and (
             previous.content_hash, previous.ks, previous.covariance_types, previous.n_init, previous.settings
         ) == (dataset.content_hash, ks, covariance_types, n_init, options):
@@ -157,6 +165,8 @@ def run_sweep(
     else:
         table = _sweep_by_k(dataset, ks, covariance_types, options, progress)
         subsample = None
+    # Kept in the record instead: Streamlit would send attrs to the browser with every table.
+    table.attrs = {}
     return SweepRecord(
         content_hash=dataset.content_hash,
         ks=ks,

@@ -83,6 +83,11 @@ class SourceTable:
     default_label: str | None = None
 
 
+#: Above this many rows a sweep chooses on a stratified subsample (``ui.cache.run_sweep``)
+#: and fits start warm when they can (``ui.warm``).
+LARGE_DATA_ROWS = 20_000
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """The feature matrix every page works on, and where it came from.
@@ -118,6 +123,11 @@ class Dataset:
     scale: np.ndarray = field(repr=False)
     content_hash: str
     report: tuple[str, ...]
+
+    @property
+    def is_large(self) -> bool:
+        """More than ``LARGE_DATA_ROWS`` rows: large enough to take shortcuts, said on the page."""
+        return self.X.shape[0] > LARGE_DATA_ROWS
 
     @property
     def choice(self) -> tuple:

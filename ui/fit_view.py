@@ -8,12 +8,12 @@ import streamlit as st
 from sklearn.metrics import adjusted_rand_score
 
 from gmm_core import DataError, FitError, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
-from ui import cache, figures, state
+from ui import cache, figures, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
 from ui.tables import component_table, parameter_table
 from ui.text import escape_markdown, format_number
-from ui.widgets import show_lines
+from ui.widgets import FitView, show_lines
 
 PERSIST = {"persist_state": "session"}
 MAX_CROSSTAB_ROWS = 100
@@ -33,11 +33,34 @@ def metrics(result: FitResult) -> None:
     )
     bottom[1].metric("Free parameters", result.n_parameters)
     bottom[2].metric("Converged", "yes" if result.converged else "no", help=f"Tolerance {result.settings.tol:g}.")
-    bottom[3].metric("EM iterations", result.n_iter, help=f"Of the best of {result.settings.n_init} restarts.")
+    settings = result.settings
+    if "means_init" in result.start:
+        runs, initialisation = "One EM run from given starting values", ""
+    else:
+        runs = f"Best of {settings.n_init} restarts"
+        initialisation = f"init {escape_markdown(settings.init_params)}, seed {settings.random_state}, "
+    bottom[3].metric("EM iterations", result.n_iter, help=f"{runs}.")
     st.caption(
-        f"Best of {result.settings.n_init} restarts (init {escape_markdown(result.settings.init_params)}, "
-        f"seed {result.settings.random_state}, max_iter {result.settings.max_iter}, "
-        f"reg_covar {result.settings.reg_covar:g}) on {result.n_samples:,} rows."
+        f"{runs} ({initialisation}max_iter {settings.max_iter}, reg_covar {settings.reg_covar:g}) "
+        f"on {result.n_samples:,} rows."
+    )
+
+
+def start_notice(dataset: Dataset, view: FitView) -> None:
+    """Say where a warm-started fit started (see ``ui.warm``), and offer a fit from scratch."""
+    if view.start is None or view.result is None:
+        return
+    settings = view.result.settings
+    text, button = st.columns([5, 1], vertical_alignment="center")
+    text.info(
+        f"Fitted to all {view.result.n_samples:,} rows by one EM run started from "
+        f"{escape_markdown(view.start.origin)}, instead of {settings.n_init} restarts from scratch: on data this "
+        "large that is several times faster. A fit from scratch may find another optimum.",
+        icon=":material/bolt:",
+    )
+    button.button(
+        "Fit from scratch", key=state.FROM_SCRATCH, on_click=warm.fit_from_scratch, args=(dataset, settings),
+        help=f"Fit this model from init_params with {settings.n_init} restarts, as on small data.",
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, DataError, FitError, StabilityResult, recommendation, restart_stability
-from ui import cache, figures, state
+from ui import cache, figures, state, warm
 from ui.cache import SweepRecord
 from ui.dataset import Dataset
 from ui.tables import CRITERIA, best_index, eligible, evidence_table, model_label, sweep_table
@@ -34,7 +34,7 @@ def sweep_controls(dataset: Dataset) -> None:
     if cells[3].button("Run sweep", key=state.RUN_SWEEP, type="primary", disabled=not types):
         ks = tuple(range(low, high + 1))
         bar = st.progress(0.0, text=f"Fitting {len(ks) * len(types)} models…")
-        large = dataset.X.shape[0] > cache.LARGE_DATA_ROWS
+        large = dataset.is_large
 
         def show_progress(done: int, total: int) -> None:
             if large:  # counts fits on the subsample, then scorings and the refit on all rows
@@ -63,10 +63,18 @@ def sweep_controls(dataset: Dataset) -> None:
 
 
 def adopt_model(covariance_type: str, k: int) -> None:
-    """``on_click`` of "Use this model": set the sidebar's covariance type and K."""
+    """``on_click`` of "Use this model": set the sidebar's covariance type and K.
+
+    After a sweep on a subsample, the model is then fitted to all rows from its
+    subsample fit, as the sweep refitted its best (``ui.warm.start_from_sweep``).
+    """
     st.session_state[state.COV_TYPE] = covariance_type
     st.session_state[state.N_COMPONENTS] = int(k)
     st.session_state[state.ADOPTED] = (covariance_type, int(k))
+    dataset = state.dataset()
+    record: SweepRecord | None = st.session_state.get(state.SWEEP)
+    if record is not None and record.subsample is not None and record.content_hash == dataset.content_hash:
+        warm.start_from_sweep(dataset, state.fit_settings(), record.subsample)
 
 
 def _reset_choice() -> None:

@@ -53,6 +53,7 @@ SHOW_UNCERTAINTY = "show_uncertainty"
 SHOW_MISCLASSIFIED = "show_misclassified"
 SHOW_DIAGNOSTICS = "show_diagnostics"  # the Diagnostics expander, open or not
 SHOW_KMEANS = "show_kmeans"  # the k-means expander, open or not
+FROM_SCRATCH = "fit_from_scratch"  # the button that refits a warm-started model from init_params
 
 # EM step-through page.
 EM_INIT = "em_init"
@@ -85,6 +86,8 @@ ADOPTED = "adopted"  # (covariance type, K) last set by "Use this model"
 COLOURS = "colours"  # ui.widgets.ColourMemory: the last fit drawn and its components' colour slots
 STABILITY = "stability"  # ui.selection_view.StabilityRecord: the last stability run and what it was run on
 EM_MEANS_FOR = "em_means_for"  # what the initial-means editor was last filled for
+STARTS = "starts"  # ui.warm: {(content hash, FitSettings): ui.warm.Start or None}
+LAST_FIT = "last_fit"  # ui.warm.LastFit: the last model shown on large data
 LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.share)
 
 MAX_COMPONENTS = 15

@@ -18,7 +18,7 @@ from gmm_core import (
     FitResult,
     FitSettings,
 )
-from ui import cache, state
+from ui import cache, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
 from ui.tables import model_label
@@ -104,27 +104,33 @@ def dataset_caption(dataset: Dataset) -> str:
 class FitView:
     """The model to show: the sidebar's, or the last one that worked when the sidebar's cannot be fitted.
 
-    ``slots`` holds the colour slot of each component of ``result`` (see :func:`colour_slots`).
+    ``slots`` holds the colour slot of each component of ``result`` (see :func:`colour_slots`);
+    ``start`` is where EM started when it did not start from scratch (see ``ui.warm``).
     """
 
     result: FitResult | None
     error: str | None = None
     slots: np.ndarray | None = None
+    start: warm.Start | None = None
 
 
 def current_fit() -> FitView:
     """Fit the sidebar's model to the current data (cached); fall back to the last good fit on error."""
     dataset = state.dataset()
     settings = state.fit_settings()
+    start = warm.start_for(dataset, settings)
     try:
-        result = cache.fit(dataset, settings)
+        result = cache.fit(dataset, settings, start)
     except (FitError, DataError) as exc:
         last = st.session_state.get(state.LAST_GOOD_FIT)
-        fallback = cache.fit(dataset, last[1]) if last and last[0] == dataset.content_hash else None
-        slots = None if fallback is None else colour_slots(dataset, fallback)
-        return FitView(result=fallback, error=str(exc), slots=slots)
+        if not last or last[0] != dataset.content_hash:
+            return FitView(result=None, error=str(exc))
+        start = warm.start_for(dataset, last[1])
+        fallback = cache.fit(dataset, last[1], start)
+        return FitView(result=fallback, error=str(exc), slots=colour_slots(dataset, fallback), start=start)
     st.session_state[state.LAST_GOOD_FIT] = (dataset.content_hash, settings)
-    return FitView(result=result, slots=colour_slots(dataset, result))
+    warm.remember(dataset, result)
+    return FitView(result=result, slots=colour_slots(dataset, result), start=start)
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +153,8 @@ def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
     """
     memory: ColourMemory | None = st.session_state.get(state.COLOURS)
     same_data = memory is not None and memory.content_hash == dataset.content_hash
-    if same_data and memory.settings == result.settings:
+    # The same settings can give another model: a warm start, then a fit from scratch.
+    if same_data and memory.settings == result.settings and np.array_equal(memory.means, result.means):
         return memory.slots
     if same_data:
         slots = match_slots(
