@@ -100,7 +100,7 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     Arrow cannot hold such a column; Streamlit would convert it after logging a traceback on
     every rerun. Missing cells stay missing.
     """
-    mixed = [i for i, dtype in enumerate(frame.dtypes) if dtype == object]
+    mixed = [i for i, dtype in enumerate(frame.dtypes) if pd.api.types.is_object_dtype(dtype)]
     if not mixed:
         return frame
     out = frame.copy()
