@@ -172,16 +172,23 @@ def _choose(table, criterion: str, best, left, right) -> None:
 def evidence(record: SweepRecord) -> None:
     """The recommendation in words, naming the runner-up, and every eligible model's gap to the best."""
     st.subheader("Evidence")
+    table = record.table
+    if record.subsample is not None:
+        # Criteria on all rows exist for the candidates only; the subsample's are not comparable with them.
+        table = pd.DataFrame(record.subsample["candidates"]).assign(degenerate=False)
     try:
-        sentence = recommendation(record.table)
+        sentence = recommendation(table)
     except ValueError:
         return  # every fit failed or degenerated: results() says so
     st.info(escape_markdown(sentence), icon=":material/lightbulb:")
     if record.subsample is not None:
-        st.caption(f"Criteria of the subsample of {record.subsample['rows']:,} rows, comparable with each other only.")
+        st.caption(
+            f"On all {record.subsample['total_rows']:,} rows, among the {len(table)} models the subsample "
+            "ranked best; the other models were compared on the subsample only (the table above)."
+        )
     number = st.column_config.NumberColumn(format="%.2f")
     st.dataframe(
-        evidence_table(record.table), hide_index=True, key="evidence_table",
+        evidence_table(table), hide_index=True, key="evidence_table",
         column_config={"BIC": number, "Δ BIC": number, "ICL": number, "Δ ICL": number},
     )
     st.caption(

@@ -33,6 +33,11 @@ def test_a_large_sweep_uses_a_subsample_says_so_and_adopts_its_best(app):
 
     best = record.table[record.table["best_bic"]].iloc[0]
     assert app.selectbox(key="chosen_model").value == f"{best['covariance_type']}|{best['k']}"
+    # The evidence compares the candidates on all rows, so it recommends the model marked best.
+    sentence = next(i.value for i in app.info if "BIC prefers" in i.value).replace("\\", "")
+    assert sentence.startswith(f"BIC prefers {best['covariance_type']} ({best['mclust_name']}) with {best['k']} ")
+    evidence = next(d.value for d in app.dataframe if "evidence for the best" in d.value.columns)
+    assert sorted(evidence["BIC"]) == sorted(c["bic"] for c in record.subsample["candidates"])
     app.button(key="use_model").click().run()
     assert app.session_state["cov_type"] == best["covariance_type"]
     assert app.session_state["n_components"] == best["k"]
