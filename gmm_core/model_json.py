@@ -61,7 +61,9 @@ def model_document(
     dict
         Keys ``format``, ``format_version``, ``created``, ``model`` (weights, means,
         full covariances, covariance type, K), ``fit`` (criteria, convergence,
-        warnings), ``settings`` (every fit setting), ``data`` (source, content hash,
+        warnings), ``settings`` (every fit setting), ``start`` (``result.start``: the
+        starting weights, means and precisions when EM did not start from
+        ``init_params``, else empty), ``data`` (source, content hash,
         features, rows, preprocessing) and ``library_versions``. Non-finite numbers
         are None.
     """
@@ -104,6 +106,8 @@ def model_document(
             "warnings": list(result.warnings),
         },
         "settings": asdict(result.settings),
+        # Empty when EM started from init_params; else the given start, and n_init did not apply.
+        "start": dict(result.start),
         "data": {
             "source": dict(source),
             "content_hash": content_hash,

@@ -201,10 +201,20 @@ def test_model_document_is_strict_json_with_everything_needed(result):
         "init_params": "kmeans", "reg_covar": 1e-06, "tol": 1e-06, "max_iter": 1000,
     }
     assert loaded["fit"]["bic"] == pytest.approx(result.bic)
+    assert loaded["start"] == {}
     assert loaded["data"]["content_hash"] == "sha256:abc"
     assert loaded["data"]["preprocessing"]["scale"] == [2.0, 3.0]
     assert loaded["library_versions"]["scikit-learn"] == "1.9.1"
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_model_document_of_a_warm_start_holds_the_start(blobs, result):
+    warm = fit_gmm(blobs, n_components=3, **result.as_start())
+    document = model_document(warm, source={}, content_hash="h", feature_names=["x", "y"])
+    start = json.loads(model_json(document))["start"]
+    assert set(start) == {"weights_init", "means_init", "precisions_init"}
+    for name, value in result.as_start().items():
+        np.testing.assert_array_equal(start[name], value)
 
 
 def test_model_document_turns_non_finite_numbers_into_null(result):
