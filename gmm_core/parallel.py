@@ -1,4 +1,9 @@
-"""Where independent fits run: local threads by default, or a Dask cluster.
+"""Where independent fits run: local worker processes or threads by default, or a Dask cluster.
+
+Locally, fits of up to ``PROCESS_MAX_ROWS`` rows run in joblib's (loky) worker
+processes: such a fit spends most of its time in Python, holding the GIL, so
+threads cannot run two at once (bench/RESULTS.md). Larger fits run in threads,
+which share the data without copies while numpy releases the GIL.
 
 Set the environment variable ``GMM_EXPLORER_DASK_SCHEDULER`` to a scheduler's
 address (``tcp://host:8786``) to send a sweep's fits to that cluster through
@@ -19,6 +24,8 @@ from joblib import Parallel, parallel_config
 SCHEDULER_ENV = "GMM_EXPLORER_DASK_SCHEDULER"
 #: Seconds to wait for the scheduler named in ``SCHEDULER_ENV`` to answer.
 CONNECT_TIMEOUT = 10.0
+#: Fits of at most this many rows run in worker processes, larger ones in threads.
+PROCESS_MAX_ROWS = 20_000
 
 
 def dask_scheduler() -> str | None:
@@ -27,14 +34,17 @@ def dask_scheduler() -> str | None:
 
 
 @contextmanager
-def parallel_fits(n_jobs: int) -> Iterator[Parallel]:
+def parallel_fits(n_jobs: int, *, n_rows: int) -> Iterator[Parallel]:
     """A joblib ``Parallel`` that yields each result as soon as it is ready.
 
     Parameters
     ----------
     n_jobs : int
-        Parallel local threads (joblib's convention: -1 is every core). Ignored
+        Parallel local workers (joblib's convention: -1 is every core). Ignored
         when a Dask scheduler is set: the cluster's worker threads decide.
+    n_rows : int
+        Rows of each fit: up to ``PROCESS_MAX_ROWS`` the local workers are
+        processes, else threads.
 
     Yields
     ------
@@ -50,8 +60,8 @@ def parallel_fits(n_jobs: int) -> Iterator[Parallel]:
     """
     address = dask_scheduler()
     if address is None:
-        # Threads share the data without copies; each fit releases the GIL in numpy.
-        yield Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
+        backend = "loky" if n_rows <= PROCESS_MAX_ROWS and n_jobs != 1 else "threading"
+        yield Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
         return
     # Imported here: only a deployment that names a scheduler needs distributed.
     from distributed import Client

@@ -29,15 +29,12 @@ from .fit import (
     check_fittable,
     fit_scaled,
 )
-from .parallel import dask_scheduler, parallel_fits
+from .parallel import parallel_fits
 from .subsample import DEFAULT_N_STRATA, stratified_subsample
 
 #: Restarts per fit in a sweep: fewer than a single fit's, since a sweep runs many
 #: fits; on Old Faithful 1, 2, 3 and 5 restarts all give mclust's choice.
 DEFAULT_SWEEP_N_INIT = 3
-#: Below this many rows a fit is dominated by Python overhead that holds the GIL,
-#: so parallel threads only add contention.
-PARALLEL_MIN_ROWS = 1000
 #: A ``max_rows`` for interactive use on 2 cores: a sweep of a million rows then takes
 #: well under 20 s (bench/RESULTS.md), and every cluster still has rows of its own.
 SUBSAMPLE_MAX_ROWS = 3000
@@ -81,10 +78,11 @@ def sweep(
 ) -> pd.DataFrame:
     """Fit a mixture for every K in ``ks`` and every covariance type, and tabulate.
 
-    Each fit runs single-threaded and the fits run in parallel threads, largest K
-    first so that no core idles at the end: on small machines this beats one fit
-    at a time with several BLAS threads. With ``GMM_EXPLORER_DASK_SCHEDULER`` set,
-    the fits run on that Dask cluster instead (see :mod:`gmm_core.parallel`).
+    Each fit runs single-threaded and the fits run in parallel (processes for
+    small data, threads for large), largest K first so that no core idles at the
+    end: on small machines this beats one fit at a time with several BLAS threads.
+    With ``GMM_EXPLORER_DASK_SCHEDULER`` set, the fits run on that Dask cluster
+    instead (see :mod:`gmm_core.parallel`).
 
     Parameters
     ----------
@@ -104,9 +102,10 @@ def sweep(
         refitted on all rows, started from its subsample fit (one EM run, as
         ``fit_gmm(X, ..., **subsample_fit.as_start())``).
     n_jobs : int or None, default=None
-        Parallel fits; ``None`` uses every core, or one when the fitted rows are
-        fewer than ``PARALLEL_MIN_ROWS``. Ignored on a Dask cluster, which uses
-        every worker thread.
+        Parallel fits; ``None`` uses every core. Fits of up to
+        ``gmm_core.parallel.PROCESS_MAX_ROWS`` rows run in worker processes,
+        larger ones in threads. Ignored on a Dask cluster, which uses every
+        worker thread.
     progress : callable (done, total) -> None, optional
         Called in the calling thread after each fit (or scoring) finishes.
 
@@ -264,10 +263,8 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
 
 def _run(function: Callable, tasks: dict, n_rows: int, n_jobs, counter: _Progress) -> dict:
     """``{key: function(key, *args)[1]}`` for ``tasks = {key: args}``, computed in parallel."""
-    if n_jobs is None:
-        n_jobs = 1 if n_rows < PARALLEL_MIN_ROWS and dask_scheduler() is None else -1
     outcomes = {}
-    with parallel_fits(n_jobs) as parallel:
+    with parallel_fits(-1 if n_jobs is None else n_jobs, n_rows=n_rows) as parallel:
         for key, outcome in parallel(delayed(function)(key, *args) for key, args in tasks.items()):
             outcomes[key] = outcome
             counter.step()

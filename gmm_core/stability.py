@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from .errors import DataError, FitError
+from .parallel import parallel_fits
 from .families import COVARIANCE_TYPES, MCLUST_NAMES, check_covariance_type, n_parameters
 from .fit import (
     COLLAPSE_RATIO,
@@ -44,7 +45,6 @@ from .fit import (
     fit_scaled,
     prepare,
 )
-from .selection import PARALLEL_MIN_ROWS
 
 STABILITY_FIT_COLUMNS: tuple[str, ...] = (
     "k",
@@ -207,25 +207,10 @@ def restart_stability(
     scaling = Scaling.of(X)
     grid = [(k, c, seed) for c in covariance_types for k in ks for seed in seeds]
 
-    def one(cell: tuple[int, str, int]) -> tuple[tuple[int, str, int], FitResult | str]:
-        k, covariance_type, seed = cell
-        try:
-            check_fittable(X, k)
-            settings = check_settings(
-                n_components=k, covariance_type=covariance_type, random_state=seed, **common
-            )
-            with threadpool_limits(1):
-                return cell, fit_scaled(X, scaling, settings)
-        except (FitError, DataError) as exc:
-            return cell, str(exc)
-
     outcomes = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if n_jobs is None:
-            n_jobs = 1 if X.shape[0] < PARALLEL_MIN_ROWS else -1
-        jobs = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
-        for done, (cell, outcome) in enumerate(jobs(delayed(one)(cell) for cell in grid), 1):
+    with parallel_fits(-1 if n_jobs is None else n_jobs, n_rows=X.shape[0]) as jobs:
+        tasks = (delayed(_seeded_fit)(cell, X, scaling, common) for cell in grid)
+        for done, (cell, outcome) in enumerate(jobs(tasks), 1):
             outcomes[cell] = outcome
             if progress is not None:
                 progress(done, len(grid))
@@ -447,6 +432,19 @@ def restart_report(
         # scikit-learn keeps the first restart with the highest lower bound.
         table.loc[int(np.argmax(lower_bounds)), "kept"] = True
     return table
+
+
+def _seeded_fit(cell: tuple[int, str, int], X, scaling: Scaling, common: dict) -> tuple[tuple, FitResult | str]:
+    """``(cell, fit or failure reason)`` of one (k, covariance type, seed), in a worker."""
+    k, covariance_type, seed = cell
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the table
+        try:
+            check_fittable(X, k)
+            settings = check_settings(n_components=k, covariance_type=covariance_type, random_state=seed, **common)
+            return cell, fit_scaled(X, scaling, settings)
+        except (FitError, DataError) as exc:
+            return cell, str(exc)
 
 
 def _fit_row(cell: tuple[int, str, int], outcome: FitResult | str) -> dict:

@@ -6,7 +6,7 @@ from distributed import LocalCluster
 from joblib import delayed
 
 from gmm_core import make_blobs_frame, parallel, sweep
-from gmm_core.parallel import SCHEDULER_ENV, dask_scheduler, parallel_fits
+from gmm_core.parallel import PROCESS_MAX_ROWS, SCHEDULER_ENV, dask_scheduler, parallel_fits
 
 SMALL_SWEEP = dict(ks=[1, 2, 3], covariance_types=["full", "spherical"], n_init=2)
 
@@ -20,10 +20,21 @@ def test_the_scheduler_comes_from_the_environment(monkeypatch, value, expected):
     assert dask_scheduler() == expected
 
 
-def test_without_a_scheduler_tasks_run_in_this_process(monkeypatch):
+def test_without_a_scheduler_small_fits_run_in_worker_processes_and_large_ones_here(monkeypatch):
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
-    with parallel_fits(2) as jobs:
+    with parallel_fits(2, n_rows=PROCESS_MAX_ROWS) as jobs:
+        assert os.getpid() not in set(jobs(delayed(os.getpid)() for _ in range(4)))
+    with parallel_fits(2, n_rows=PROCESS_MAX_ROWS + 1) as jobs:
         assert set(jobs(delayed(os.getpid)() for _ in range(4))) == {os.getpid()}
+    with parallel_fits(1, n_rows=10) as jobs:  # one job: no worker to start
+        assert set(jobs(delayed(os.getpid)() for _ in range(2))) == {os.getpid()}
+
+
+def test_processes_and_threads_give_the_same_table(blobs, monkeypatch):
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    in_processes = sweep(blobs, **SMALL_SWEEP)
+    monkeypatch.setattr(parallel, "PROCESS_MAX_ROWS", 0)
+    pd.testing.assert_frame_equal(sweep(blobs, **SMALL_SWEEP), in_processes, check_exact=True)
 
 
 def test_sweep_on_a_dask_cluster_equals_the_local_sweep(blobs, monkeypatch):
