@@ -16,9 +16,10 @@ test: $(VENV)/.dev-installed browser
 browser:
 	scripts/ensure-chromium
 
-bench: $(VENV)/.dev-installed
+bench: $(VENV)/.dev-installed browser
 	$(BIN)/python -m bench.bench
 	$(BIN)/python -m bench.app_bench
+	$(BIN)/python -m bench.server_bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }

@@ -26,6 +26,9 @@ SCHEDULER_ENV = "GMM_EXPLORER_DASK_SCHEDULER"
 CONNECT_TIMEOUT = 10.0
 #: Fits of at most this many rows run in worker processes, larger ones in threads.
 PROCESS_MAX_ROWS = 20_000
+#: Seconds an idle worker process lives: long enough to serve the next sweep of a
+#: session without starting again, short enough to give its memory back soon.
+IDLE_WORKER_SECONDS = 60
 
 
 def dask_scheduler() -> str | None:
@@ -60,8 +63,11 @@ def parallel_fits(n_jobs: int, *, n_rows: int) -> Iterator[Parallel]:
     """
     address = dask_scheduler()
     if address is None:
-        backend = "loky" if n_rows <= PROCESS_MAX_ROWS and n_jobs != 1 else "threading"
-        yield Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+        if n_rows <= PROCESS_MAX_ROWS and n_jobs != 1:
+            with parallel_config(backend="loky", idle_worker_timeout=IDLE_WORKER_SECONDS):
+                yield Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        else:
+            yield Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
         return
     # Imported here: only a deployment that names a scheduler needs distributed.
     from distributed import Client
