@@ -49,6 +49,7 @@ from gmm_core import (  # noqa: E402
     sweep,
 )
 from gmm_core.fit import Scaling  # noqa: E402
+from gmm_core.parallel import PROCESS_MAX_ROWS  # noqa: E402
 from gmm_core.selection import SUBSAMPLE_MAX_ROWS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -309,7 +310,8 @@ def report(results: dict, quick: bool) -> str:
         if "gmm_core.sweep, n_jobs=1" in r["seconds"]:
             s = r["seconds"]
             lines += ["", f"At n = {r['n']:,} the same sweep with `n_jobs=1` took {s['gmm_core.sweep, n_jobs=1']:.1f} s "
-                      f"(median): the two threads give {s['gmm_core.sweep, n_jobs=1'] / s['gmm_core.sweep']:.2f}x."]
+                      f"(median): the two workers (processes up to {PROCESS_MAX_ROWS:,} rows, threads above) give "
+                      f"{s['gmm_core.sweep, n_jobs=1'] / s['gmm_core.sweep']:.2f}x."]
 
     t4 = results["target_4"]
     memory = results["memory"]
