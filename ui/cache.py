@@ -9,6 +9,8 @@ every rerun; the public functions raise them again.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -32,10 +34,13 @@ from gmm_core import (
     sweep,
 )
 from gmm_core.selection import SUBSAMPLE_MAX_ROWS
+from gmm_core.subsample import stratified_subsample
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
 from ui.em_figures import em_animation
 from ui.tables import best_index
-from ui.warm import Start
+
+if TYPE_CHECKING:  # ui.warm uses this module
+    from ui.warm import Start
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +98,29 @@ def _fit(
             return fit_gmm(_X, **dict(settings), **(_start or {}))
     except (FitError, DataError) as exc:
         return exc
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _subsample_fit(content_hash: str, settings: tuple, _X) -> tuple[int, dict] | None:
+    """Rows of the subsample and ``as_start()`` of the fit to them, or None when it cannot be fitted."""
+    rows = stratified_subsample(_X, max_rows=SUBSAMPLE_MAX_ROWS, random_state=dict(settings)["random_state"])
+    try:
+        with threadpool_limits(1):
+            return len(rows), fit_gmm(_X[rows], **dict(settings)).as_start()
+    except (FitError, DataError):
+        return None
+
+
+def subsample_fit(dataset: Dataset, settings: FitSettings) -> tuple[int, dict] | None:
+    """``fit_gmm`` with ``settings`` on a stratified subsample of ``SUBSAMPLE_MAX_ROWS`` rows of ``dataset.X``.
+
+    Returns
+    -------
+    (int, dict) or None
+        The subsample's size and the fit's ``as_start()``, cached; None when the
+        model cannot be fitted to the subsample.
+    """
+    return _subsample_fit(dataset.content_hash, tuple(asdict(settings).items()), dataset.X)
 
 
 def fit(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> FitResult:

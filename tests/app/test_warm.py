@@ -5,6 +5,8 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from gmm_core import fit_gmm
+from gmm_core.selection import SUBSAMPLE_MAX_ROWS
+from gmm_core.subsample import stratified_subsample
 from tests.app.conftest import goto, upload
 from ui import state
 
@@ -49,15 +51,24 @@ def sidebar_settings(app, **changes):
     return settings | changes
 
 
+def from_subsample(X, settings: dict):
+    """What the app fits first on large data: EM on all rows from the best restart on a stratified subsample."""
+    rows = stratified_subsample(X, max_rows=SUBSAMPLE_MAX_ROWS, random_state=settings["random_state"])
+    return fit_gmm(X, **settings, **fit_gmm(X[rows], **settings).as_start())
+
+
 def test_a_small_change_refits_warm_and_going_back_or_from_scratch_is_never_stale(app, blobs):
     upload(app, csv(blobs), "large.csv")
     goto(app, "fit")
-    cold = fit_gmm(blobs, **sidebar_settings(app))
-    assert_shows(app, cold)
-    assert not notices(app)  # the first fit on new data starts from scratch
+    first = from_subsample(blobs, sidebar_settings(app))
+    assert_shows(app, first)
+    (notice,) = notices(app)
+    assert f"started from the best of 8 restarts on a stratified subsample of {SUBSAMPLE_MAX_ROWS:,} rows" in notice
+    scratch = fit_gmm(blobs, **sidebar_settings(app))
+    assert first.bic == pytest.approx(scratch.bic, rel=1e-6)  # the same optimum, reached faster
 
     app.number_input(key="reg_covar").set_value(1e-4).run()
-    warm = fit_gmm(blobs, **sidebar_settings(app), **cold.as_start())
+    warm = fit_gmm(blobs, **sidebar_settings(app), **first.as_start())
     assert_shows(app, warm)
     (notice,) = notices(app)
     assert "started from the previous fit" in notice and f"all {N_ROWS:,} rows" in notice
@@ -65,8 +76,7 @@ def test_a_small_change_refits_warm_and_going_back_or_from_scratch_is_never_stal
 
     # Back to the first settings: the first model, not one started from the second.
     app.number_input(key="reg_covar").set_value(1e-6).run()
-    assert_shows(app, cold)
-    assert not notices(app)
+    assert_shows(app, first)
 
     # Forward again (cached with its start), then from scratch on request.
     app.number_input(key="reg_covar").set_value(1e-4).run()
@@ -75,16 +85,16 @@ def test_a_small_change_refits_warm_and_going_back_or_from_scratch_is_never_stal
     assert_shows(app, fit_gmm(blobs, **sidebar_settings(app)))
     assert not notices(app)
 
-    # A new K or seed asks for a new initialisation: from scratch.
+    # A new K asks for a new initialisation: restarts on the subsample again.
     app.number_input(key="n_components").set_value(4).run()
-    assert_shows(app, fit_gmm(blobs, **sidebar_settings(app)))
-    assert not notices(app)
+    assert_shows(app, from_subsample(blobs, sidebar_settings(app)))
+    assert "stratified subsample" in notices(app)[0]
 
 
 def test_a_new_version_of_the_table_starts_from_the_last_model(app, blobs):
     upload(app, csv(blobs), "large.csv")
     goto(app, "fit")
-    before = fit_gmm(blobs, **sidebar_settings(app))
+    before = from_subsample(blobs, sidebar_settings(app))
     changed = blobs.copy()
     changed[:300] += 0.5  # 1% of the rows moved
     upload(app, csv(changed), "large v2.csv")
@@ -92,7 +102,7 @@ def test_a_new_version_of_the_table_starts_from_the_last_model(app, blobs):
     after = fit_gmm(changed, **sidebar_settings(app), **before.as_start())
     assert_shows(app, after)
     assert after.bic != before.bic  # the model of the new data, not the cached old one
-    assert notices(app)
+    assert "started from the previous fit" in notices(app)[0]
 
 
 def test_use_this_model_after_a_subsampled_sweep_shows_the_sweeps_refit(app, blobs):
