@@ -26,9 +26,10 @@ SCHEDULER_ENV = "GMM_EXPLORER_DASK_SCHEDULER"
 CONNECT_TIMEOUT = 10.0
 #: Fits of at most this many rows run in worker processes, larger ones in threads.
 PROCESS_MAX_ROWS = 20_000
-#: Seconds an idle worker process lives: long enough to serve the next sweep of a
-#: session without starting again, short enough to give its memory back soon.
-IDLE_WORKER_SECONDS = 60
+#: Seconds an idle worker process lives. The calls of one sweep (one per K in the app)
+#: come back to back; after it, the workers' memory (about 150 MiB each) goes back to
+#: the machine, and the next sweep starts them again in about 0.3 s.
+IDLE_WORKER_SECONDS = 5
 
 
 def dask_scheduler() -> str | None:
