@@ -16,6 +16,7 @@ limits its thread pools to one thread anyway.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,6 +31,12 @@ PROCESS_MAX_ROWS = 20_000
 #: come back to back; after it, the workers' memory (about 150 MiB each) goes back to
 #: the machine, and the next sweep starts them again in about 0.3 s.
 IDLE_WORKER_SECONDS = 5
+
+# A worker that times out just as new fits arrive is replaced at once by loky's executor,
+# which still warns about "a too short worker timeout": the timeout above, chosen.
+warnings.filterwarnings(
+    "ignore", message="A worker stopped while some jobs were given to the executor", category=UserWarning
+)
 
 
 def dask_scheduler() -> str | None:
