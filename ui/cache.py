@@ -75,10 +75,7 @@ def builtin(name: str) -> SourceTable:
 @st.cache_data(max_entries=8, show_spinner="Reading the file…")
 def _read_upload(file_hash: str, filename: str, _data: bytes) -> SourceTable | DataError:
     """The parsed upload, or the ``DataError`` saying why it cannot be read."""
-    try:
-        return uploaded_table(filename, _data)
-    except DataError as exc:
-        return exc
+    return _outcome(uploaded_table, filename, _data)
 
 
 def read_upload(file_hash: str, filename: str, data: bytes) -> SourceTable:
@@ -92,23 +89,24 @@ def _fit(
     content_hash: str, settings: tuple, start_key: str | None, _start: dict | None, _X
 ) -> FitResult | FitError | DataError:
     """The fit, or the error saying why there is none (``start_key`` identifies ``_start``)."""
-    try:
-        # One thread per fit: on small machines more BLAS threads only add contention.
-        with threadpool_limits(1):
-            return fit_gmm(_X, **dict(settings), **(_start or {}))
-    except (FitError, DataError) as exc:
-        return exc
+    # One thread per fit: on small machines more BLAS threads only add contention.
+    with threadpool_limits(1):
+        return _outcome(fit_gmm, _X, **dict(settings), **(_start or {}))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _subsample_rows(content_hash: str, random_state: int | None, _X) -> np.ndarray:
+    """``gmm_core.stratified_subsample`` of ``SUBSAMPLE_MAX_ROWS`` rows: once per data and seed, not per model."""
+    return stratified_subsample(_X, max_rows=SUBSAMPLE_MAX_ROWS, random_state=random_state)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _subsample_fit(content_hash: str, settings: tuple, _X) -> tuple[int, dict] | None:
-    """Rows of the subsample and ``as_start()`` of the fit to them, or None when it cannot be fitted."""
-    rows = stratified_subsample(_X, max_rows=SUBSAMPLE_MAX_ROWS, random_state=dict(settings)["random_state"])
-    try:
-        with threadpool_limits(1):
-            return len(rows), fit_gmm(_X[rows], **dict(settings)).as_start()
-    except (FitError, DataError):
-        return None
+    """Size of the subsample and ``as_start()`` of the fit to it, or None when it cannot be fitted."""
+    rows = _subsample_rows(content_hash, dict(settings)["random_state"], _X)
+    with threadpool_limits(1):
+        fitted = _outcome(fit_gmm, _X[rows], **dict(settings))
+    return None if isinstance(fitted, Exception) else (len(rows), fitted.as_start())
 
 
 def subsample_fit(dataset: Dataset, settings: FitSettings) -> tuple[int, dict] | None:
@@ -224,10 +222,7 @@ def _sweep_by_k(dataset: Dataset, ks, covariance_types, options: dict, progress)
 @st.cache_data(max_entries=64, show_spinner=False)
 def _restarts(content_hash: str, settings: tuple, _X) -> pd.DataFrame | FitError | DataError:
     """Every restart of the fit, or the error saying why there is none."""
-    try:
-        return restart_report(_X, **dict(settings))
-    except (FitError, DataError) as exc:
-        return exc
+    return _outcome(restart_report, _X, **dict(settings))
 
 
 def restarts(dataset: Dataset, settings: FitSettings) -> pd.DataFrame:
@@ -238,10 +233,7 @@ def restarts(dataset: Dataset, settings: FitSettings) -> pd.DataFrame:
 @st.cache_data(max_entries=32, show_spinner=False)
 def _em_start(content_hash: str, options: tuple, _X) -> np.ndarray | FitError | DataError:
     """The starting means, or the error saying why there are none."""
-    try:
-        return initial_means(_X, **dict(options))
-    except (FitError, DataError) as exc:
-        return exc
+    return _outcome(initial_means, _X, **dict(options))
 
 
 def em_start(content_hash: str, X: np.ndarray, *, n_components: int, init_params: str, random_state: int) -> np.ndarray:
@@ -259,10 +251,7 @@ def em_start(content_hash: str, X: np.ndarray, *, n_components: int, init_params
 @st.cache_data(max_entries=64, show_spinner=False)
 def _em_trace(content_hash: str, options: tuple, means_init: tuple, _X) -> EMTrace | FitError | DataError:
     """The EM trace, or the error saying why there is none."""
-    try:
-        return em_trace(_X, means_init=np.array(means_init), **dict(options))
-    except (FitError, DataError) as exc:
-        return exc
+    return _outcome(em_trace, _X, means_init=np.array(means_init), **dict(options))
 
 
 def em_frames(content_hash: str, X: np.ndarray, *, means_init: np.ndarray, **options) -> EMTrace:
@@ -325,6 +314,14 @@ def kmeans(dataset: Dataset, settings: FitSettings) -> tuple[np.ndarray, np.ndar
     return _kmeans(
         dataset.content_hash, settings.n_components, int(settings.random_state), settings.n_init, dataset.X
     )
+
+
+def _outcome(function, *args, **kwargs):
+    """``function(*args, **kwargs)``, or the ``FitError`` or ``DataError`` it raised, returned to be cached."""
+    try:
+        return function(*args, **kwargs)
+    except (FitError, DataError) as exc:
+        return exc
 
 
 def _raise_error(outcome):
