@@ -25,12 +25,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The compiled engine is built once here (about a minute), so no user waits for the compiler.
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -c 'from gmm_core.engine import compile_engine; compile_engine()'
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -c 'from gmm_core.engine import compile_engine; compile_engine()'
 	touch $(VENV)/.runtime-installed $@
 
 clean:

@@ -6,32 +6,44 @@ Only numpy, pandas, scipy and scikit-learn are used here; nothing knows Streamli
 from .datasets import DATASETS, load_dataset, make_blobs_frame
 from .errors import DataError, FitError
 from .export import FORMULA_PREFIXES, labelled_csv, labelled_frame, neutralise_formula
-from .families import COVARIANCE_MEANINGS, COVARIANCE_TYPES, MCLUST_NAMES, n_parameters
+from .criteria import Criteria, eligible, information_criteria
+from .engine import INIT_METHODS, STOPPING_RULES
+from .families import (
+    COVARIANCE_MEANINGS,
+    COVARIANCE_TYPES,
+    MCLUST_NAMES,
+    MODEL_MEANINGS,
+    MODELS,
+    ONE_D_MODELS,
+    display_name,
+    model_name,
+    n_parameters,
+)
 from .fit import (
+    DEFAULT_INIT,
     DEFAULT_MAX_ITER,
     DEFAULT_N_INIT,
     DEFAULT_REG_COVAR,
+    DEFAULT_STOPPING,
     DEFAULT_TOL,
-    INIT_METHODS,
+    RESTART_COLUMNS,
     FitResult,
     FitSettings,
     fit_gmm,
 )
 from .em_trace import DEFAULT_TRACE_MAX_ITER, EMTrace, em_trace, initial_means
-from .evidence import EVIDENCE_COLUMNS, KASS_RAFTERY, bic_evidence, kass_raftery, model_name, recommendation
+from .evidence import EVIDENCE_COLUMNS, KASS_RAFTERY, bic_evidence, describe_model, kass_raftery, recommendation
 from .geometry import ellipse_points, ellipse_radius, marginal
 from .matching import LabelMatch, match_components, match_labels
 from .io import FeatureReport, Table, TableReport, feature_matrix, read_table
 from .reproduce import reproduction_script
-from .selection import DEFAULT_SWEEP_N_INIT, SWEEP_COLUMNS, sweep
+from .selection import DEFAULT_SWEEP_N_INIT, SWEEP_COLUMNS, SubsampleInfo, SweepResult, sweep
 from .stability import (
     DIAGNOSTIC_COLUMNS,
-    RESTART_COLUMNS,
     STABILITY_FIT_COLUMNS,
     STABILITY_MODEL_COLUMNS,
     StabilityResult,
     fit_diagnostics,
-    restart_report,
     restart_stability,
 )
 
@@ -39,9 +51,11 @@ __all__ = [
     "COVARIANCE_MEANINGS",
     "COVARIANCE_TYPES",
     "DATASETS",
+    "DEFAULT_INIT",
     "DEFAULT_MAX_ITER",
     "DEFAULT_N_INIT",
     "DEFAULT_REG_COVAR",
+    "DEFAULT_STOPPING",
     "DEFAULT_SWEEP_N_INIT",
     "DEFAULT_TOL",
     "DEFAULT_TRACE_MAX_ITER",
@@ -51,10 +65,15 @@ __all__ = [
     "INIT_METHODS",
     "KASS_RAFTERY",
     "MCLUST_NAMES",
+    "MODELS",
+    "MODEL_MEANINGS",
+    "ONE_D_MODELS",
     "RESTART_COLUMNS",
     "STABILITY_FIT_COLUMNS",
     "STABILITY_MODEL_COLUMNS",
+    "STOPPING_RULES",
     "SWEEP_COLUMNS",
+    "Criteria",
     "DataError",
     "EMTrace",
     "FeatureReport",
@@ -63,15 +82,21 @@ __all__ = [
     "FitSettings",
     "LabelMatch",
     "StabilityResult",
+    "SubsampleInfo",
+    "SweepResult",
     "Table",
     "TableReport",
     "bic_evidence",
+    "describe_model",
+    "display_name",
+    "eligible",
     "ellipse_points",
     "ellipse_radius",
     "em_trace",
     "feature_matrix",
     "fit_diagnostics",
     "fit_gmm",
+    "information_criteria",
     "initial_means",
     "kass_raftery",
     "labelled_csv",
@@ -87,7 +112,6 @@ __all__ = [
     "read_table",
     "recommendation",
     "reproduction_script",
-    "restart_report",
     "restart_stability",
     "sweep",
 ]

@@ -1,32 +1,33 @@
 """EM one iteration at a time, from its initialisation, for step-through animation.
 
-Every frame is computed once, up front, by scikit-learn's own EM code: a
-``GaussianMixture`` with ``warm_start=True`` is initialised with ``max_iter=0``
-and then advanced with ``max_iter=1`` per call, which runs exactly the E-step,
-M-step and convergence test of an uninterrupted fit. The last frame therefore
-is the model :func:`~gmm_core.fit.fit_gmm` returns with ``n_init=1`` and the
-same settings. As in ``fit_gmm`` the data are centred and divided by one global
-scale before fitting, and every frame is reported in data units.
+Every frame is recorded by the engine's own EM run (:func:`gmm_core.engine.run_em`
+with ``trace=True``): frame 0 is the start, frame t the parameters after t
+M-steps. The last frame therefore is the model :func:`~gmm_core.fit.fit_gmm`
+returns with ``n_init=1`` and the same settings (on data small enough that
+its starts run on all rows). As in ``fit_gmm`` the data are centred and
+divided by one global scale before fitting, and every frame is reported in
+data units.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
+from . import kernel
+from .engine import STOPPING_RULES, Problem, Start, make_starts, model_code, responsibilities, run_em
 from .errors import FitError
 from .fit import (
+    DEFAULT_INIT,
     DEFAULT_REG_COVAR,
+    DEFAULT_STOPPING,
     DEFAULT_TOL,
     FitSettings,
-    check_init,
+    check_start,
     prepare,
+    start_parameters,
     read_only,
-    full_covariances,
 )
 
 #: Iterations before a trace stops; an animation needs no more, and a run that
@@ -84,12 +85,13 @@ def em_trace(
     *,
     n_components: int,
     covariance_type: str = "full",
-    init_params: str = "kmeans",
+    init_params: str = DEFAULT_INIT,
     random_state: int | None = 0,
     means_init=None,
     reg_covar: float = DEFAULT_REG_COVAR,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_TRACE_MAX_ITER,
+    stopping: str = DEFAULT_STOPPING,
 ) -> EMTrace:
     """Run EM once and record every iteration, starting from the initialisation.
 
@@ -97,16 +99,19 @@ def em_trace(
     ----------
     X : array-like of shape (n, d)
     n_components : int
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+    covariance_type : str, default='full'
+        Any model :func:`~gmm_core.fit.fit_gmm` takes.
+    init_params : str, default='hc+kmeans'
+        As in ``fit_gmm``; the first start it makes is the one traced (for
+        'hc+kmeans', the hierarchical start).
     random_state : int or None, default=0
         Seed of the initialisation. The same ``init_params`` and
-        ``random_state`` give the same starting means under every covariance type.
+        ``random_state`` give the same starting partition under every model.
     means_init : array-like of shape (K, d), optional
-        Starting means in data units (e.g. clicked or typed in, or
-        :func:`initial_means`). As in scikit-learn, the starting weights and
-        covariances still come from the ``init_params`` partition.
-    reg_covar, tol
+        Starting means in data units (e.g. typed in, or :func:`initial_means`).
+        As in scikit-learn, the starting weights and covariances still come from
+        the ``init_params`` start.
+    reg_covar, tol, stopping
         As in :func:`~gmm_core.fit.fit_gmm`.
     max_iter : int, default=200
         EM iterations at most.
@@ -132,81 +137,77 @@ def em_trace(
         reg_covar=reg_covar,
         tol=tol,
         max_iter=max_iter,
+        stopping=stopping,
     )
-    means_init = check_init("means_init", means_init, (n_components, X.shape[1]))
-    Z = scaling.forward(X)
-    n, d = Z.shape
-    frames = []
-    # Tiny matrices: starting BLAS and OpenMP threads costs more than it saves.
-    with warnings.catch_warnings(), threadpool_limits(1):
-        # Convergence is reported by EMTrace.converged.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = settings.estimator(
-            max_iter=0,
-            means_init=None if means_init is None else scaling.forward(means_init),
-            warm_start=True,
+    given = check_start(X, n_components, None, means_init, None)
+    problem = Problem.of(scaling.forward(X))
+    code = model_code(settings.covariance_type, problem.n_features)
+    start = _first_start(problem, settings)
+    if given:
+        # As in scikit-learn: the given means, with the weights and covariances of the start.
+        weights, _, covariances = start_parameters(problem, start, code, settings)
+        start = Start("parameters", weights=weights, means=scaling.forward(given["means_init"]),
+                      covariances=covariances, accelerate=False)
+    run = run_em(
+        problem, start, code=code, reg_covar=settings.reg_covar, tol=settings.tol,
+        rule=STOPPING_RULES[settings.stopping], max_iter=settings.max_iter, trace=True,
+    )
+    if run.status != kernel.OK and run.n_iter == 0 or run.frames is None:
+        raise FitError(
+            f"EM for {covariance_type} with {n_components} components cannot start from this "
+            "initialisation: a component has no rows of its own. Choose another start or fewer components."
         )
-        for iteration in range(settings.max_iter + 1):
-            try:
-                # fit_predict ends with an E-step under the new parameters: their labels.
-                labels = model.fit_predict(Z)
-            except ValueError as exc:
-                if "ill-defined empirical covariance" not in str(exc):
-                    raise
-                raise FitError(
-                    f"EM for the {settings.covariance_type} model with {settings.n_components} "
-                    f"components collapsed at iteration {iteration}: a component shrank onto a "
-                    "single point or line. Choose another start, fewer components, a larger "
-                    f"reg_covar (now {settings.reg_covar:g}) or another covariance type."
-                ) from None
-            frames.append(
-                (
-                    model.weights_.copy(),
-                    model.means_.copy(),
-                    full_covariances(model.covariances_, settings.covariance_type, settings.n_components, d),
-                    labels,
-                    # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
-                    model.score(Z) * n - n * d * np.log(scaling.scale),
-                )
-            )
-            if model.converged_:
-                break
-            model.set_params(max_iter=1)
-
-    weights, means, covariances, labels, log_likelihood = (np.stack(parts) for parts in zip(*frames))
+    weights, means, covariances = run.frames
+    labels = np.stack(
+        [responsibilities(problem.Z, w, m, c, code)[0].argmax(axis=1) for w, m, c in zip(*run.frames)]
+    )
+    # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
+    log_likelihood = run.history - problem.n_samples * problem.n_features * np.log(scaling.scale)
+    if run.status != kernel.OK:
+        raise FitError(
+            f"EM for {covariance_type} with {n_components} components collapsed at iteration "
+            f"{run.n_iter + 1}: a component shrank onto a single point or line. Choose another start, fewer "
+            f"components, a larger reg_covar (now {settings.reg_covar:g}) or another model."
+        )
     return EMTrace(
         weights=read_only(weights),
-        means=read_only(scaling.center + scaling.scale * means),
+        means=read_only(scaling.backward(means)),
         covariances=read_only(scaling.scale**2 * covariances),
         labels=read_only(labels),
         log_likelihood=read_only(log_likelihood),
-        converged=bool(model.converged_),
-        n_iter=len(frames) - 1,
+        converged=run.converged,
+        n_iter=run.n_iter,
         covariance_type=settings.covariance_type,
         n_components=settings.n_components,
         settings=settings,
     )
 
 
+def _first_start(problem: Problem, settings: FitSettings):
+    return make_starts(
+        problem, n_components=settings.n_components, init_params=settings.init_params, n_init=1,
+        random_state=settings.random_state,
+    )[0]
+
+
 def initial_means(
     X,
     *,
     n_components: int,
-    init_params: str = "kmeans",
+    init_params: str = DEFAULT_INIT,
     random_state: int | None = 0,
 ) -> np.ndarray:
     """The means EM starts from, in data units, for a given initialisation.
 
-    They depend on the initialisation only, not on the covariance type, so
-    passing them as ``means_init`` to :func:`em_trace` (or ``fit_gmm``) replays
-    the same start under every covariance type, and they can be shown or edited
-    before EM runs.
+    They depend on the initialisation only, not on the model, so passing them
+    as ``means_init`` to :func:`em_trace` (or ``fit_gmm``) replays the same start
+    under every model, and they can be shown or edited before EM runs.
 
     Parameters
     ----------
     X : array-like of shape (n, d)
     n_components : int
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+    init_params : str, default='hc+kmeans'
     random_state : int or None, default=0
 
     Returns
@@ -216,7 +217,7 @@ def initial_means(
     X, scaling, settings = prepare(
         X,
         n_components=n_components,
-        covariance_type="spherical",
+        covariance_type="VII",  # any model: the start does not depend on it
         n_init=1,
         random_state=random_state,
         init_params=init_params,
@@ -224,8 +225,6 @@ def initial_means(
         tol=DEFAULT_TOL,
         max_iter=1,
     )
-    with threadpool_limits(1):
-        # max_iter=0 stops after the initialisation. Spherical covariances cannot
-        # fail to factorise, and the means are the same for every type.
-        model = settings.estimator(max_iter=0).fit(scaling.forward(X))
-    return scaling.center + scaling.scale * model.means_
+    problem = Problem.of(scaling.forward(X))
+    _, means, _ = start_parameters(problem, _first_start(problem, settings), model_code("VII", X.shape[1]), settings)
+    return scaling.backward(means)

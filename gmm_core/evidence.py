@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
+
+from .criteria import eligible as eligible_rows
+from .families import display_name
 
 #: Upper bounds (inclusive) of Kass & Raftery's categories on the 2 log Bayes factor scale.
 KASS_RAFTERY: tuple[tuple[float, str], ...] = (
@@ -24,7 +26,7 @@ KASS_RAFTERY: tuple[tuple[float, str], ...] = (
 
 EVIDENCE_COLUMNS: tuple[str, ...] = ("delta_bic", "evidence", "delta_icl", "best_icl")
 
-_REQUIRED = ("k", "covariance_type", "mclust_name", "bic", "icl", "degenerate")
+_REQUIRED = ("k", "covariance_type", "model", "bic", "icl", "degenerate")
 
 
 def kass_raftery(difference: float) -> str:
@@ -49,7 +51,7 @@ def bic_evidence(table: pd.DataFrame) -> pd.DataFrame:
     ----------
     table : pandas.DataFrame
         As :func:`~gmm_core.selection.sweep` returns it (at least the columns
-        k, covariance_type, mclust_name, bic, icl and degenerate).
+        k, covariance_type, model, bic, icl and degenerate).
 
     Returns
     -------
@@ -64,7 +66,7 @@ def bic_evidence(table: pd.DataFrame) -> pd.DataFrame:
     """
     _check_table(table)
     out = table.copy()
-    eligible = _eligible(out)
+    eligible = eligible_rows(out)
     best = out.loc[eligible, "bic"].idxmin() if eligible.any() else None
     out["delta_bic"] = (out["bic"] - out.loc[eligible, "bic"].min()).where(eligible)
     out["evidence"] = [
@@ -107,7 +109,7 @@ def recommendation(table: pd.DataFrame) -> str:
             "Choose fewer components or other covariance types."
         )
     best = ranked.iloc[0]
-    sentences = [f"BIC prefers {model_name(best)}."]
+    sentences = [f"BIC prefers {describe_model(best)}."]
     if len(ranked) == 1:
         sentences.append("No other model could be compared with it.")
     else:
@@ -116,8 +118,8 @@ def recommendation(table: pd.DataFrame) -> str:
         word = kass_raftery(delta)
         strength = "evidence not worth more than a bare mention" if word == KASS_RAFTERY[0][1] else f"{word} evidence"
         sentences.append(
-            f"The runner-up, {model_name(runner_up)}, has a BIC {delta:.1f} higher: "
-            f"{strength} for {model_name(best)} (Kass & Raftery)."
+            f"The runner-up, {describe_model(runner_up)}, has a BIC {delta:.1f} higher: "
+            f"{strength} for {describe_model(best)} (Kass & Raftery)."
         )
     icl_best = evidence[evidence["best_icl"]]
     if not icl_best.empty:
@@ -125,19 +127,15 @@ def recommendation(table: pd.DataFrame) -> str:
             sentences.append("ICL agrees.")
         else:
             sentences.append(
-                f"ICL, which also rewards well-separated clusters, prefers {model_name(icl_best.iloc[0])} instead."
+                f"ICL, which also rewards well-separated clusters, prefers {describe_model(icl_best.iloc[0])} instead."
             )
     return " ".join(sentences)
 
 
-def model_name(row) -> str:
-    """'tied (EEE) with 3 components' for a row with k, covariance_type and mclust_name."""
+def describe_model(row) -> str:
+    """'tied (EEE) with 3 components' (or 'VEV with 2 components') for a row with k and covariance_type."""
     k = int(row["k"])
-    return f"{row['covariance_type']} ({row['mclust_name']}) with {k} component{'s' if k != 1 else ''}"
-
-
-def _eligible(table: pd.DataFrame) -> pd.Series:
-    return ~table["degenerate"].astype(bool) & np.isfinite(table["bic"].astype(float))
+    return f"{display_name(row['covariance_type'])} with {k} component{'s' if k != 1 else ''}"
 
 
 def _check_table(table) -> None:

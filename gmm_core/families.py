@@ -1,19 +1,54 @@
-"""The four covariance structures, their mclust names and their parameter counts."""
+"""mclust's 14 covariance models, scikit-learn's four names for four of them, and parameter counts.
+
+Celeux & Govaert (1995) write each component's covariance as
+``Sigma_k = lambda_k D_k A_k D_k^T``: a volume ``lambda_k`` (a number), a shape
+``A_k`` (a diagonal matrix with determinant 1) and an orientation ``D_k`` (an
+orthogonal matrix). A model's three letters say, in that order, whether the
+volume, the shape and the orientation are Equal across components, Variable,
+or, for shape and orientation, the Identity (spherical shape; axis-aligned
+orientation). For one column there is only a variance: mclust's E (equal) and
+V (variable).
+"""
 
 from __future__ import annotations
 
-COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
+#: mclust's 14 multivariate models, in mclust's order (``mclust.options("emModelNames")``).
+MODELS: tuple[str, ...] = (
+    "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE",
+    "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
+)
+#: mclust's models for one column: equal and variable variance.
+ONE_D_MODELS: tuple[str, ...] = ("E", "V")
 
-#: mclust's three-letter name of each scikit-learn covariance type
-#: (volume, shape, orientation: E = equal, V = variable, I = identity).
+#: scikit-learn's covariance types, each an alias of one mclust model.
+COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 MCLUST_NAMES: dict[str, str] = {
     "full": "VVV",
     "tied": "EEE",
     "diag": "VVI",
     "spherical": "VII",
 }
+SKLEARN_NAMES: dict[str, str] = {model: alias for alias, model in MCLUST_NAMES.items()}
 
-#: One line per covariance type, in plain words, for menus and legends.
+_LETTER = {"E": "equal", "V": "variable"}
+_SHAPE = {"E": "equal shape", "V": "variable shape", "I": "spherical"}
+_ORIENTATION = {"E": "equal orientation", "V": "variable orientation", "I": "axis-aligned"}
+
+
+def _meaning(model: str) -> str:
+    if model in ONE_D_MODELS:
+        return f"{_LETTER[model]} variance"
+    volume, shape, orientation = model
+    if shape == "I":
+        return f"{_LETTER[volume]} volume, spherical"
+    return f"{_LETTER[volume]} volume, {_SHAPE[shape]}, {_ORIENTATION[orientation]}"
+
+
+#: Each model's volume, shape and orientation in words, e.g. "variable volume, equal shape,
+#: variable orientation" for VEV.
+MODEL_MEANINGS: dict[str, str] = {model: _meaning(model) for model in MODELS + ONE_D_MODELS}
+
+#: One line per scikit-learn covariance type, in plain words, for menus and legends.
 COVARIANCE_MEANINGS: dict[str, str] = {
     "full": "each component has its own ellipse: any size, shape and tilt",
     "tied": "all components share one ellipse: same size, shape and tilt",
@@ -21,19 +56,90 @@ COVARIANCE_MEANINGS: dict[str, str] = {
     "spherical": "each component is a circle of its own size",
 }
 
+#: Models whose fits do not depend on the units of each column: rescaling one column
+#: rescales the fitted covariances with it (the others are invariant to one common unit only).
+COLUMN_SCALE_EQUIVARIANT: frozenset[str] = frozenset(
+    {"EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVV", "VVV", "E", "V"}
+)
+
+
+def model_name(name: str, n_features: int | None = None) -> str:
+    """mclust's name of the model ``name`` (an mclust name or a scikit-learn alias).
+
+    Parameters
+    ----------
+    name : str
+        One of ``MODELS``, ``ONE_D_MODELS`` or ``COVARIANCE_TYPES``.
+    n_features : int, optional
+        Columns of the data. For one column every model is E or V, as mclust
+        reduces them: by the letter of the volume (full, diag and spherical are
+        V; tied is E).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a model, or E/V for data of more than one column.
+    """
+    model = MCLUST_NAMES.get(name, name)
+    if model not in MODELS and model not in ONE_D_MODELS:
+        raise ValueError(
+            f"covariance_type must be one of mclust's models {', '.join(MODELS)} (or E and V for one "
+            f"column) or scikit-learn's {', '.join(COVARIANCE_TYPES)}; got {name!r}."
+        )
+    if n_features is None:
+        return model
+    if n_features == 1:
+        return model[0]
+    if model in ONE_D_MODELS:
+        raise ValueError(
+            f"covariance_type {name!r} is for one column; the data have {n_features}. "
+            f"Choose one of {', '.join(MODELS)}."
+        )
+    return model
+
 
 def check_covariance_type(covariance_type: str) -> str:
-    """Return ``covariance_type`` if it is known, else raise ``ValueError``."""
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(map(repr, COVARIANCE_TYPES))}; "
-            f"got {covariance_type!r}."
-        )
+    """Return ``covariance_type`` if it names a model (see :func:`model_name`), else raise ``ValueError``."""
+    model_name(covariance_type)
     return covariance_type
 
 
+def display_name(covariance_type: str) -> str:
+    """'full (VVV)' for a scikit-learn alias, 'VEV' for an mclust name."""
+    model = model_name(covariance_type)
+    return f"{covariance_type} ({model})" if covariance_type != model else model
+
+
+def n_covariance_parameters(model: str, n_components: int, n_features: int) -> int:
+    """Free covariance parameters of ``model``, as mclust's ``nVarParams`` counts them."""
+    k, d = n_components, n_features
+    model = model_name(model, d)
+    return {
+        "E": 1,
+        "V": k,
+        "EII": 1,
+        "VII": k,
+        "EEI": d,
+        "VEI": k + d - 1,
+        "EVI": 1 + k * (d - 1),
+        "VVI": k * d,
+        "EEE": d * (d + 1) // 2,
+        "VEE": k + d - 1 + d * (d - 1) // 2,
+        "EVE": 1 + k * (d - 1) + d * (d - 1) // 2,
+        "VVE": k * d + d * (d - 1) // 2,
+        "EEV": d + k * d * (d - 1) // 2,
+        "VEV": k + d - 1 + k * d * (d - 1) // 2,
+        "EVV": 1 - k + k * d * (d + 1) // 2,
+        "VVV": k * d * (d + 1) // 2,
+    }[model]
+
+
 def n_parameters(n_components: int, n_features: int, covariance_type: str) -> int:
-    """Number of free parameters of a Gaussian mixture, as scikit-learn and mclust count them.
+    """Free parameters of a Gaussian mixture, as mclust's ``nMclustParams`` (and scikit-learn) count them.
 
     Parameters
     ----------
@@ -41,19 +147,14 @@ def n_parameters(n_components: int, n_features: int, covariance_type: str) -> in
         Number of mixture components K.
     n_features : int
         Number of features d.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
+        An mclust model or a scikit-learn alias (see :func:`model_name`).
 
     Returns
     -------
     int
-        ``covariance + K * d + K - 1`` where the covariance count is ``K d (d + 1) / 2``
-        (full), ``d (d + 1) / 2`` (tied), ``K d`` (diag) or ``K`` (spherical).
+        ``covariance + K * d + K - 1``: the covariance parameters of the model
+        (:func:`n_covariance_parameters`), the means and the weights.
     """
     k, d = n_components, n_features
-    covariance = {
-        "full": k * d * (d + 1) // 2,
-        "tied": d * (d + 1) // 2,
-        "diag": k * d,
-        "spherical": k,
-    }[check_covariance_type(covariance_type)]
-    return covariance + k * d + k - 1
+    return n_covariance_parameters(covariance_type, k, d) + k * d + k - 1

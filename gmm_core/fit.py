@@ -1,49 +1,88 @@
-"""Fit one Gaussian mixture with scikit-learn, robust to the scale of the data.
+"""Fit one Gaussian mixture of any of mclust's 14 models by EM, robust to the units of the data.
 
-The data are centred and divided by ONE global scale before fitting, so that
-``reg_covar`` and ``tol`` mean the same for data in micrometres or in dollars,
-while every covariance family keeps its meaning (per-column scaling would turn
-a spherical model into a diagonal one). Parameters are mapped back, and
-likelihood numbers are reported in data units: they equal what
-``sklearn.mixture.GaussianMixture`` gives for the same model on the raw data.
+The data are centred and divided by ONE global scale before fitting (per-column
+scaling would turn a spherical model into a diagonal one); parameters are mapped
+back, and every likelihood number is reported in data units: for scikit-learn's
+four covariance types they equal what ``sklearn.mixture.GaussianMixture`` gives
+for the same model, and mclust's BIC is their negative.
+
+EM runs from several starts and keeps the best (see :func:`fit_gmm`). By
+default the first start is mclust's hierarchical one, and EM stops when the
+log-likelihood is within ``tol`` of its limit (Aitken's estimate of the gains
+still to come), so the criteria are converged to about ``2 tol`` at any number
+of rows.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from scipy import linalg
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
 
+from . import kernel
+from .criteria import information_criteria
+from .engine import (
+    INIT_METHODS,
+    PSI_FLOOR,
+    STOPPING_RULES,
+    EMRun,
+    Problem,
+    Start,
+    make_starts,
+    model_code,
+    one_hot,
+    responsibilities,
+    run_em,
+)
 from .errors import DataError, FitError
-from .families import MCLUST_NAMES, check_covariance_type, n_parameters
+from .families import MCLUST_NAMES, check_covariance_type, display_name, model_name, n_parameters
+from .scaling import Scaling, check_data
+from .subsample import stratified_subsample
 
-INIT_METHODS: tuple[str, ...] = ("kmeans", "k-means++", "random", "random_from_data")
-
-#: Defaults chosen so that BIC, AIC and ICL are converged to about 0.01 on data of
-#: a few hundred rows (scikit-learn's ``tol=1e-3`` leaves the Old Faithful BIC off
-#: by more than one unit), with restarts enough to find mclust's optimum there.
+#: Defaults: the hierarchical start and k-means starts, EM until the log-likelihood is within
+#: 1e-3 of its limit (criteria within about 0.002), a regulariser too small to move any
+#: criterion by 0.01 yet enough to keep every covariance invertible.
 DEFAULT_N_INIT = 5
-DEFAULT_TOL = 1e-6
+DEFAULT_INIT = "hc+kmeans"
+DEFAULT_TOL = 1e-3
+DEFAULT_STOPPING = "aitken"
 DEFAULT_MAX_ITER = 1000
-DEFAULT_REG_COVAR = 1e-6
+DEFAULT_REG_COVAR = 1e-8
 
-#: A component is degenerate when, in some direction, its variance is below this
-#: fraction of the data's variance in that direction (it has collapsed onto a
-#: line or a point) ...
-COLLAPSE_RATIO = 1e-5
-#: ... or when it holds fewer than ``d + 1`` points' worth of responsibility.
+#: A component is degenerate when, in some direction, its variance is at most this
+#: multiple of what the regulariser alone gives it (the data contribute no more than
+#: the regulariser: the component has collapsed onto a point, line or plane) ...
+COLLAPSE_FACTOR = 2.0
+#: ... or below this fraction of the data's variance there at all (with reg_covar 0).
+SINGULAR_RATIO = 1e-10
 #: Data whose columns are exactly linear in each other (a correlation matrix with an
-#: eigenvalue below this) make every component flat: the fit is degenerate too.
+#: eigenvalue below this) make every component flat: every fit is degenerate.
 COLLINEAR_EIGENVALUE = 1e-9
+#: Above this many rows, the starts run EM on a stratified subsample of this size and only
+#: the best of them runs EM on all rows (mclust, too, starts large data from a subset).
+START_MAX_ROWS = 5000
 
-#: Squared, a spread outside this range overflows or underflows a covariance.
-MIN_SCALE, MAX_SCALE = 1e-150, 1e150
+RESTART_COLUMNS: tuple[str, ...] = (
+    "restart",
+    "start",
+    "rows",
+    "log_likelihood",
+    "bic",
+    "icl",
+    "converged",
+    "n_iter",
+    "degenerate",
+    "reason",
+    "kept",
+)
+
+
+def collapse_threshold(reg_covar: float) -> float:
+    """Smallest variance, relative to the data's in the same direction, of a component that is not collapsed."""
+    return max(COLLAPSE_FACTOR * reg_covar, SINGULAR_RATIO)
 
 
 @dataclass(frozen=True)
@@ -58,22 +97,7 @@ class FitSettings:
     reg_covar: float
     tol: float
     max_iter: int
-
-    def estimator(self, **overrides) -> GaussianMixture:
-        """An unfitted ``GaussianMixture`` with these settings; ``overrides`` win."""
-        return GaussianMixture(
-            **{
-                "n_components": self.n_components,
-                "covariance_type": self.covariance_type,
-                "tol": self.tol,
-                "reg_covar": self.reg_covar,
-                "max_iter": self.max_iter,
-                "n_init": self.n_init,
-                "init_params": self.init_params,
-                "random_state": self.random_state,
-            }
-            | overrides
-        )
+    stopping: str = DEFAULT_STOPPING
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,8 +111,8 @@ class FitResult:
     means : ndarray of shape (K, d)
         Component means.
     covariances : ndarray of shape (K, d, d)
-        Component covariance matrices, always expanded to full matrices (a tied
-        model repeats its one matrix K times).
+        Component covariance matrices, always full matrices (an equal-volume,
+        -shape and -orientation model repeats its one matrix K times).
     responsibilities : ndarray of shape (n, K)
         Posterior probability of each component for each sample; rows sum to 1.
     labels : ndarray of shape (n,)
@@ -99,24 +123,32 @@ class FitResult:
         Information criteria, lower is better (scikit-learn's orientation; mclust
         reports the negatives). ``icl = bic - 2 * sum_i log max_k r_ik``.
     n_parameters : int
-        Free parameters, counted as scikit-learn and mclust count them.
+        Free parameters, as mclust's ``nMclustParams`` counts them.
     converged : bool
-        Whether the best restart met ``tol`` within ``max_iter`` iterations.
+        Whether the kept run met the stopping rule within ``max_iter`` iterations.
     n_iter : int
-        EM iterations of the best restart.
+        EM iterations of the kept run.
     covariance_type : str
+        The model as the caller named it (an mclust name or a scikit-learn alias).
+    model : str
+        mclust's name of the model (E or V for one column).
     n_components : int
     degenerate : bool
-        A component collapsed, which makes the likelihood meaningless; such a
-        model is never chosen as best.
+        A covariance the model estimates is numerically singular (a component
+        collapsed) or a component is empty: the likelihood is meaningless and
+        such a model is never chosen as best.
     warnings : tuple of str
         Plain-language warnings about this fit (not converged, degenerate, ...).
     settings : FitSettings
         The settings the model was fitted with.
     start : dict
-        What EM was started from, in data units: the ``weights_init``,
-        ``means_init`` and ``precisions_init`` passed to :func:`fit_gmm` (the
-        ones that were given), or empty when it started from ``init_params``.
+        What EM was started from when the caller gave it (``weights_init``,
+        ``means_init``, ``covariances_init``, in data units); empty when the
+        starts came from ``init_params``.
+    restarts : pandas.DataFrame
+        Every start's run, columns ``RESTART_COLUMNS``; ``kept`` marks the one
+        returned. On large data the starts run on a subsample (``rows``) and the
+        kept row is the best of them continued on all rows.
     """
 
     weights: np.ndarray
@@ -132,11 +164,13 @@ class FitResult:
     converged: bool
     n_iter: int
     covariance_type: str
+    model: str
     n_components: int
     degenerate: bool
     warnings: tuple[str, ...]
     settings: FitSettings = field(repr=False)
     start: dict = field(default_factory=dict, repr=False)
+    restarts: pd.DataFrame = field(default=None, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -153,7 +187,7 @@ class FitResult:
 
     @property
     def mclust_name(self) -> str:
-        return MCLUST_NAMES[self.covariance_type]
+        return self.model
 
     @property
     def uncertainty(self) -> np.ndarray:
@@ -165,19 +199,46 @@ class FitResult:
         """Responsibility mass of each component, ``sum_i r_ik``, shape (K,)."""
         return self.responsibilities.sum(axis=0)
 
-    def to_sklearn(self) -> GaussianMixture:
-        """A fitted ``GaussianMixture`` in data units holding exactly these parameters.
+    def to_sklearn(self):
+        """A fitted ``sklearn.mixture.GaussianMixture`` holding exactly these parameters.
 
-        Its ``score``, ``bic``, ``aic`` and ``predict_proba`` on the fitted data
-        reproduce this result's numbers.
+        Only for the models scikit-learn has (VVV, EEE, VVI, VII). Its ``score``,
+        ``bic``, ``aic`` and ``predict_proba`` on the fitted data reproduce this
+        result's numbers.
         """
-        model = self.settings.estimator()
-        native = _native_covariances(self.covariances, self.covariance_type)
+        from sklearn.mixture import GaussianMixture
+
+        covariance_type = {model: alias for alias, model in MCLUST_NAMES.items()}.get(
+            model_name(self.covariance_type, max(self.n_features, 2))
+        )
+        if covariance_type is None or self.n_features == 1 and self.model == "E" and self.n_components > 1:
+            raise ValueError(f"scikit-learn has no {display_name(self.covariance_type)} model.")
+        native = {
+            "full": lambda c: np.array(c),
+            "tied": lambda c: np.array(c[0]),
+            "diag": lambda c: np.array([np.diag(m) for m in c]),
+            "spherical": lambda c: np.array(c[:, 0, 0]),
+        }[covariance_type](self.covariances)
+        inverse_cholesky = [linalg.solve_triangular(linalg.cholesky(c, lower=True), np.eye(self.n_features),
+                                                    lower=True) for c in self.covariances]
+        # scikit-learn keeps the upper-triangular U with precision = U U^T.
+        upper = np.array([p.T for p in inverse_cholesky])
+        model = GaussianMixture(n_components=self.n_components, covariance_type=covariance_type)
         model.weights_ = np.array(self.weights)
         model.means_ = np.array(self.means)
         model.covariances_ = native
-        model.precisions_cholesky_ = _compute_precision_cholesky(native, self.covariance_type)
-        model.precisions_ = _precisions(model.precisions_cholesky_, self.covariance_type)
+        model.precisions_cholesky_ = {
+            "full": upper,
+            "tied": upper[0],
+            "diag": np.array([np.diag(u) for u in upper]),
+            "spherical": upper[:, 0, 0],
+        }[covariance_type]
+        model.precisions_ = {
+            "full": np.linalg.inv(self.covariances),
+            "tied": np.linalg.inv(self.covariances[0]),
+            "diag": 1.0 / native,
+            "spherical": 1.0 / native,
+        }[covariance_type]
         model.converged_ = self.converged
         model.n_iter_ = self.n_iter
         model.lower_bound_ = self.mean_log_likelihood
@@ -190,15 +251,10 @@ class FitResult:
         Returns
         -------
         dict
-            ``weights_init`` of shape (K,), ``means_init`` of shape (K, d) and
-            ``precisions_init`` in scikit-learn's layout for the covariance type
-            (see :func:`precisions_shape`), in data units.
+            ``weights_init`` (K,), ``means_init`` (K, d) and ``covariances_init``
+            (K, d, d), in data units.
         """
-        return {
-            "weights_init": self.weights,
-            "means_init": self.means,
-            "precisions_init": read_only(self.to_sklearn().precisions_),
-        }
+        return {"weights_init": self.weights, "means_init": self.means, "covariances_init": self.covariances}
 
 
 def fit_gmm(
@@ -208,15 +264,16 @@ def fit_gmm(
     covariance_type: str = "full",
     n_init: int = DEFAULT_N_INIT,
     random_state: int | None = 0,
-    init_params: str = "kmeans",
+    init_params: str = DEFAULT_INIT,
     reg_covar: float = DEFAULT_REG_COVAR,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
+    stopping: str = DEFAULT_STOPPING,
     weights_init=None,
     means_init=None,
-    precisions_init=None,
+    covariances_init=None,
 ) -> FitResult:
-    """Fit a Gaussian mixture by EM with ``sklearn.mixture.GaussianMixture``.
+    """Fit a Gaussian mixture by EM from several starts and keep the best.
 
     Parameters
     ----------
@@ -224,28 +281,41 @@ def fit_gmm(
         Finite data, at least two rows.
     n_components : int
         Number of components K, ``1 <= K <= n``.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-        mclust's VVV, EEE, VVI and VII.
+    covariance_type : str, default='full'
+        One of mclust's 14 models (``gmm_core.MODELS``; E or V for one column)
+        or scikit-learn's names full, tied, diag and spherical (VVV, EEE, VVI, VII).
     n_init : int, default=5
-        EM restarts; the one with the highest likelihood is kept.
+        Starts; the run with the highest likelihood among those that are not
+        degenerate is kept.
     random_state : int or None, default=0
-        Seed of the initialisation.
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
-    reg_covar : float, default=1e-6
-        Added to covariance diagonals, relative to the data's overall variance
-        (the data are divided by one global scale before fitting).
-    tol : float, default=1e-6
-        Convergence threshold on the per-sample lower bound gain.
+        Seed of the random starts (and of the subsets of large data).
+    init_params : {'hc+kmeans', 'hc', 'kmeans', 'k-means++', 'random', 'random_from_data'}, default='hc+kmeans'
+        'hc+kmeans': mclust's hierarchical start, then ``n_init - 1`` k-means
+        starts. 'hc': the hierarchical start alone (mclust's default). The
+        others: ``n_init`` starts of that kind, on the columns' z-scores:
+        k-means partitions, partitions around k-means++ seeds or random rows,
+        or random responsibilities.
+    reg_covar : float, default=1e-8
+        Before each M-step every component's scatter matrix gets ``n_k *
+        reg_covar`` times the data's covariance matrix: each column's variance
+        grows by at most that fraction of the data's variance in it, and the
+        model keeps its structure.
+    tol : float, default=1e-3
+        With ``stopping='aitken'``: EM stops when the log-likelihood is within
+        ``tol`` of its limit.
     max_iter : int, default=1000
-        EM iterations per restart.
+        EM iterations per start.
+    stopping : {'aitken', 'sklearn', 'mclust'}, default='aitken'
+        'sklearn': the mean log-likelihood changed by less than ``tol``
+        (``GaussianMixture``'s rule); 'mclust': the log-likelihood changed by
+        less than ``tol`` relative to itself (``emControl``'s rule).
     weights_init : array-like of shape (K,), optional
     means_init : array-like of shape (K, d), optional
-    precisions_init : array-like, optional
-        Starting values in data units, ``precisions_init`` (inverse covariances)
-        in scikit-learn's layout for ``covariance_type`` (see
-        :func:`precisions_shape`). ``means_init`` makes restarts identical, so
-        ``n_init`` is then 1. All three start EM exactly at a model: a warm
-        start, as ``FitResult.as_start()`` gives.
+    covariances_init : array-like of shape (K, d, d), optional
+        A start in data units instead of ``init_params``. All three start EM
+        at that model (a warm start, as ``FitResult.as_start()`` gives). Means
+        alone (with weights or not) take the rest from the partition of the
+        rows by their nearest mean. ``n_init`` is then 1.
 
     Returns
     -------
@@ -254,11 +324,11 @@ def fit_gmm(
     Raises
     ------
     DataError
-        ``X`` is not a finite numeric matrix with at least two rows, or all its
-        rows are identical.
+        ``X`` is not a finite numeric matrix with at least two rows, a column has
+        the same value in every row, or the spread is beyond double precision.
     FitError
         The model cannot be fitted (more components than distinct points, or
-        every restart collapsed); the message says what to change.
+        every start broke down); the message says what to change.
     ValueError
         A setting is out of range.
     """
@@ -272,28 +342,289 @@ def fit_gmm(
         reg_covar=reg_covar,
         tol=tol,
         max_iter=max_iter,
+        stopping=stopping,
     )
-    d = X.shape[1]
-    start = {
-        "weights_init": check_init("weights_init", weights_init, (n_components,)),
-        "means_init": check_init("means_init", means_init, (n_components, d)),
-        "precisions_init": check_init(
-            "precisions_init", precisions_init, precisions_shape(settings.covariance_type, n_components, d)
-        ),
+    given = check_start(X, n_components, weights_init, means_init, covariances_init)
+    return fit_prepared(Problem.of(scaling.forward(X)), scaling, settings, given=given)
+
+
+def fit_prepared(problem: Problem, scaling: Scaling, settings: FitSettings, *, given: dict | None = None,
+                 starts: list[Start] | None = None, restarts: bool = True) -> FitResult:
+    """:func:`fit_gmm` on data already checked and scaled (``problem``), with checked settings.
+
+    ``given`` is a checked start in data units (see :func:`check_start`);
+    ``starts`` (from :func:`starts_for`) lets a sweep share each K's starts between models;
+    without ``restarts`` the result's ``restarts`` table is not built (None).
+    """
+    given = dict(given or {})
+    code = model_code(settings.covariance_type, problem.n_features)
+    if given:
+        starts = [given_start(problem, scaling, settings, code, given)]
+    elif starts is None:
+        starts = starts_for(problem, settings)
+    runs = _run_starts(problem, starts, settings, code)
+    return _result(problem, scaling, settings, code, runs, given, restarts)
+
+
+def starts_for(problem: Problem, settings: FitSettings) -> list[Start]:
+    """The starts :func:`fit_gmm` runs for ``settings`` (on a subsample of large data)."""
+    return make_starts(
+        start_problem(problem, settings)[1],
+        n_components=settings.n_components,
+        init_params=settings.init_params,
+        n_init=settings.n_init,
+        random_state=settings.random_state,
+    )
+
+
+def start_problem(problem: Problem, settings: FitSettings) -> tuple[np.ndarray | None, Problem]:
+    """Rows on which the starts of a fit run (None: all) and the problem on them.
+
+    Above ``START_MAX_ROWS`` rows, a stratified subsample of that size (computed
+    once per problem and seed).
+    """
+    if problem.n_samples <= START_MAX_ROWS:
+        return None, problem
+    return problem.subset(
+        ("starts", settings.random_state),
+        lambda: stratified_subsample(problem.Z, max_rows=START_MAX_ROWS, random_state=settings.random_state),
+    )
+
+
+def _run_options(settings: FitSettings, code: int) -> dict:
+    return {
+        "code": code,
+        "reg_covar": settings.reg_covar,
+        "tol": settings.tol,
+        "rule": STOPPING_RULES[settings.stopping],
+        "max_iter": settings.max_iter,
     }
-    if start["precisions_init"] is not None and not np.all(
-        np.linalg.eigvalsh(start["precisions_init"]) > 0
-        if settings.covariance_type in ("full", "tied")
-        else start["precisions_init"] > 0
+
+
+@dataclass(frozen=True, eq=False)
+class _Runs:
+    """Every EM run of a fit: one per start, then (large data) the best start continued on all rows."""
+
+    runs: list[EMRun]
+    names: list[str]
+    n_starts: int
+    sample: np.ndarray | None  # rows the starts ran on; None for all rows
+    kept: int | None  # the run the fit reports; None when every run broke down
+
+
+def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, code: int) -> _Runs:
+    """EM from every start; on large data on a subsample, and the best then continued on all rows."""
+    options = _run_options(settings, code)
+    names = [start.name for start in starts]
+    large = problem.n_samples > START_MAX_ROWS and not (len(starts) == 1 and starts[0].kind == "parameters")
+    if not large:
+        runs = [run_em(problem, start, **options) for start in starts]
+        return _Runs(runs, names, len(runs), None, _best(problem, runs, settings))
+    rows, subsample = start_problem(problem, settings)
+    runs = [run_em(subsample, start, **options) for start in starts]
+    best = _best(subsample, runs, settings)
+    if best is None:
+        return _Runs(runs, names, len(runs), rows, None)
+    run = runs[best]
+    continued = run_em(
+        problem,
+        Start("parameters", weights=run.weights, means=run.means, covariances=run.covariances),
+        **options,
+    )
+    return _Runs(runs + [continued], names + [f"{names[best]}, continued on all rows"], len(runs), rows, len(runs))
+
+
+def _collapse(run: EMRun, settings: FitSettings) -> list[tuple[int, float]]:
+    """(component, relative smallest variance) of each collapsed component of ``run``."""
+    threshold = collapse_threshold(settings.reg_covar)
+    return [(k, float(r)) for k, r in enumerate(run.relative_variances) if r <= threshold]
+
+
+def _eligible(problem: Problem, run: EMRun, settings: FitSettings) -> bool:
+    return not run.failed and not _collapse(run, settings)
+
+
+def _best(problem: Problem, runs: list[EMRun], settings: FitSettings) -> int | None:
+    """Index of the run with the highest likelihood among those neither failed nor collapsed,
+    else of the highest among those that did not fail; None when all failed."""
+    for pool in (
+        [i for i, run in enumerate(runs) if _eligible(problem, run, settings)],
+        [i for i, run in enumerate(runs) if run.weights.size and np.isfinite(run.log_likelihood)],
     ):
-        raise ValueError("precisions_init must be positive definite.")
-    with warnings.catch_warnings():
-        # Convergence is reported through FitResult.converged and its warnings.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit_scaled(X, scaling, settings, start={name: v for name, v in start.items() if v is not None})
+        if pool:
+            return max(pool, key=lambda i: runs[i].log_likelihood)
+    return None
 
 
-def prepare(X, **options) -> tuple[np.ndarray, "Scaling", FitSettings]:
+def _result(problem: Problem, scaling: Scaling, settings: FitSettings, code: int, runs: _Runs,
+            given: dict, restarts: bool) -> FitResult:
+    Z = problem.Z
+    n, d = Z.shape
+    K = settings.n_components
+    model = model_name(settings.covariance_type, d)
+    p = n_parameters(K, d, model)
+    if runs.kept is None:
+        raise FitError(
+            f"EM broke down from every start while fitting {display_name(settings.covariance_type)} with {K} "
+            f"components: a component lost its points or shrank onto a single point or line. Choose fewer "
+            f"components, a larger reg_covar (now {settings.reg_covar:g}) or another model."
+        )
+    run = runs.runs[runs.kept]
+    resp, log_likelihood_z = responsibilities(Z, run.weights, run.means, run.covariances, code)
+    # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
+    log_likelihood = log_likelihood_z - n * d * np.log(scaling.scale)
+    criteria = information_criteria(log_likelihood, p, n, resp)
+    reasons = degenerate_reasons(problem, run, settings)
+    return FitResult(
+        weights=read_only(run.weights),
+        means=read_only(scaling.backward(run.means)),
+        covariances=read_only(scaling.scale**2 * run.covariances),
+        responsibilities=read_only(resp),
+        labels=read_only(resp.argmax(axis=1)),
+        log_likelihood=float(log_likelihood),
+        bic=criteria.bic,
+        aic=criteria.aic,
+        icl=criteria.icl,
+        n_parameters=p,
+        converged=bool(run.converged),
+        n_iter=int(run.n_iter),
+        covariance_type=settings.covariance_type,
+        model=model,
+        n_components=K,
+        degenerate=bool(reasons),
+        warnings=tuple(reasons + _convergence_warning(run, settings)),
+        settings=settings,
+        start={name: read_only(value) for name, value in given.items()},
+        restarts=_restart_table(problem, scaling, settings, code, runs) if restarts else None,
+    )
+
+
+def _restart_table(problem: Problem, scaling: Scaling, settings: FitSettings, code: int, runs: _Runs) -> pd.DataFrame:
+    """One row per run: its criteria (on the rows it ran on), convergence and whether it was kept."""
+    sample = None if runs.sample is None else start_problem(problem, settings)[1]
+    p = n_parameters(settings.n_components, problem.n_features, model_name(settings.covariance_type,
+                                                                             problem.n_features))
+    rows = []
+    for i, run in enumerate(runs.runs):
+        data = problem if sample is None or i >= runs.n_starts else sample
+        n, d = data.Z.shape
+        values = {"log_likelihood": np.nan, "bic": np.nan, "icl": np.nan}
+        if np.isfinite(run.log_likelihood):
+            resp, ll = responsibilities(data.Z, run.weights, run.means, run.covariances, code)
+            ll -= n * d * np.log(scaling.scale)
+            criteria = information_criteria(ll, p, n, resp)
+            values = {"log_likelihood": ll, "bic": criteria.bic, "icl": criteria.icl}
+        reasons = degenerate_reasons(data, run, settings, flat_data=False)
+        notes = reasons + _convergence_warning(run, settings)
+        rows.append(
+            {
+                "restart": i + 1,
+                "start": runs.names[i],
+                "rows": n,
+                **values,
+                "converged": bool(run.converged),
+                "n_iter": int(run.n_iter),
+                "degenerate": bool(reasons),
+                "reason": " ".join(notes),
+                "kept": i == runs.kept,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(RESTART_COLUMNS))
+
+
+def _convergence_warning(run: EMRun, settings: FitSettings) -> list[str]:
+    if run.converged or run.status != kernel.OK:
+        return []
+    return [
+        f"EM did not converge within {settings.max_iter} iterations (tol {settings.tol:g}); "
+        "the criteria may still change. Raise max_iter or loosen tol."
+    ]
+
+
+def degenerate_reasons(problem: Problem, run: EMRun, settings: FitSettings, *, flat_data: bool = True) -> list[str]:
+    """Plain-language reasons why a run's fit is degenerate (empty when it is not)."""
+    reasons = _flat_data_reasons(problem.psi) if flat_data else []
+    if run.status == kernel.EMPTY:
+        reasons.append(
+            "A component lost all its points during EM, so the model has fewer components than asked for. "
+            "Choose fewer components."
+        )
+    elif run.status == kernel.SINGULAR:
+        reasons.append(
+            "EM broke down: a covariance became singular (a component shrank onto a single point or line); "
+            "the model shown is the last one before that. Choose fewer components, a larger reg_covar "
+            f"(now {settings.reg_covar:g}) or another model."
+        )
+    for k, ratio in _collapse(run, settings):
+        reasons.append(
+            f"Component {k + 1} collapsed onto a line or point (its smallest variance is "
+            f"{ratio:.1e} of the data's in that direction), which makes the likelihood "
+            "meaningless. Choose fewer components or another model."
+        )
+    return reasons
+
+
+def _flat_data_reasons(psi: np.ndarray) -> list[str]:
+    """Why the data themselves leave no room in some direction (empty when they do not)."""
+    covariance = psi - PSI_FLOOR / (1 + PSI_FLOOR) * np.diag(np.diag(psi))  # the data's own, without the floor
+    variances = np.diag(covariance)
+    correlation = covariance / np.sqrt(np.outer(variances, variances))
+    if len(variances) > 1 and np.linalg.eigvalsh(correlation)[0] < COLLINEAR_EIGENVALUE:
+        return [
+            "The feature columns are exact linear functions of each other (the data lie on a "
+            "line or plane), so every component is flat in that direction and the likelihood is "
+            "set by reg_covar, not by the data. Drop a redundant column."
+        ]
+    return []
+
+
+def given_start(problem: Problem, scaling: Scaling, settings: FitSettings, code: int, given: dict) -> Start:
+    """The start of EM from parameters given in data units (all three, or means with or without weights).
+
+    Means alone take the weights and covariances of the partition of the rows by
+    their nearest mean.
+    """
+    means = scaling.forward(given["means_init"])
+    if "covariances_init" in given:
+        return Start(
+            "parameters",
+            weights=given["weights_init"],
+            means=means,
+            covariances=np.asarray(given["covariances_init"]) / scaling.scale**2,
+            name="given model",
+        )
+    labels = ((problem.Z[:, None, :] - means[None]) ** 2).sum(axis=2).argmin(axis=1)
+    try:
+        weights, _, covariances = start_parameters(problem, Start("partition", labels=labels), code, settings)
+    except FitError:
+        raise FitError(
+            "The given means leave a component without rows of its own, so no covariance can be "
+            "estimated for it. Move that mean closer to the data."
+        ) from None
+    return Start("parameters", weights=given.get("weights_init", weights), means=means, covariances=covariances,
+                 name="given means")
+
+
+def start_parameters(problem: Problem, start: Start, code: int, settings: FitSettings):
+    """Weights, means and covariances (scaled units) a start gives EM: the M-step of a partition or of
+    responsibilities, or the parameters themselves. Raises ``FitError`` when a component is empty."""
+    if start.kind == "parameters":
+        return np.asarray(start.weights), np.asarray(start.means), np.asarray(start.covariances)
+    Z = problem.Z if start.rows is None else np.ascontiguousarray(problem.Z[start.rows])
+    resp = one_hot(start.labels, settings.n_components) if start.kind == "partition" else start.responsibilities
+    K, d = resp.shape[1], Z.shape[1]
+    weights, means, covariances = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
+    state = np.empty((K, d)), np.empty((d, d)), np.empty(K)
+    status = kernel.start_from_responsibilities(
+        Z, np.ascontiguousarray(resp, dtype=np.float64), code, problem.psi, settings.reg_covar, weights, means,
+        covariances, *state,
+    )
+    if status != kernel.OK:
+        raise FitError("A component of the start has no rows of its own.")
+    return weights, means, covariances
+
+
+def prepare(X, **options) -> tuple[np.ndarray, Scaling, FitSettings]:
     """What every fitting entry point starts with: checked data, its scaling, checked settings.
 
     ``options`` are the keyword arguments of :class:`FitSettings`. Raises as :func:`fit_gmm`.
@@ -301,28 +632,9 @@ def prepare(X, **options) -> tuple[np.ndarray, "Scaling", FitSettings]:
     settings = check_settings(**options)
     X = check_data(X)
     scaling = Scaling.of(X)
+    model_name(settings.covariance_type, X.shape[1])
     check_fittable(X, settings.n_components)
     return X, scaling, settings
-
-
-def check_data(X) -> np.ndarray:
-    """``X`` as a float64 matrix (n, d), or ``DataError`` saying what is wrong."""
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(
-            "The data must be numbers only; choose numeric columns."
-        ) from None
-    if X.ndim != 2:
-        raise DataError(f"The data must be a table (n_samples, n_features); got {X.ndim} dimension(s).")
-    n, d = X.shape
-    if d < 1:
-        raise DataError("No feature column is chosen; choose at least one numeric column.")
-    if n < 2:
-        raise DataError(f"At least 2 rows of data are needed to fit a mixture; got {n}.")
-    if not np.isfinite(X).all():
-        raise DataError("The data contain missing or infinite values; drop those rows first.")
-    return np.ascontiguousarray(X)
 
 
 def check_fittable(X: np.ndarray, n_components: int) -> None:
@@ -341,190 +653,15 @@ def check_fittable(X: np.ndarray, n_components: int) -> None:
         )
 
 
-@dataclass(frozen=True)
-class Scaling:
-    """``Z = (X - center) / scale`` with one global ``scale`` for all columns."""
-
-    center: np.ndarray
-    scale: float
-
-    @classmethod
-    def of(cls, X: np.ndarray) -> "Scaling":
-        center = X.mean(axis=0)
-        deviations = X - center
-        # Divide by the largest deviation first so squaring cannot overflow or underflow.
-        spread = float(np.abs(deviations).max()) if np.isfinite(center).all() else np.inf
-        if spread == 0.0:
-            raise DataError(
-                "All rows are identical, so there is no spread to model. "
-                "Choose data with at least two different points."
-            )
-        # Root mean square of the column standard deviations.
-        scale = spread * float(np.sqrt(np.mean((deviations / spread).var(axis=0)))) if np.isfinite(spread) else spread
-        if not MIN_SCALE <= scale <= MAX_SCALE:
-            raise DataError(
-                f"The data's spread ({scale:.1e}) is outside what covariances can hold in double "
-                f"precision ({MIN_SCALE:.0e} to {MAX_SCALE:.0e}). Rescale the columns first, "
-                "e.g. divide them by a power of ten, or turn on standardising."
-            )
-        return cls(center=center, scale=scale)
-
-    def forward(self, points: np.ndarray) -> np.ndarray:
-        return (np.asarray(points, dtype=np.float64) - self.center) / self.scale
-
-
-def fit_scaled(X: np.ndarray, scaling: Scaling, settings: FitSettings, *, start: dict | None = None) -> FitResult:
-    """Fit on ``scaling.forward(X)`` and report in data units (inputs already checked).
-
-    ``start`` holds any of ``weights_init``, ``means_init`` and ``precisions_init``,
-    checked and in data units, as :func:`fit_gmm` takes them.
-    """
-    Z = scaling.forward(X)
-    n, d = Z.shape
-    start = dict(start or {})
-    means_init, precisions_init = start.get("means_init"), start.get("precisions_init")
-    model = settings.estimator(
-        n_init=1 if means_init is not None else settings.n_init,
-        weights_init=start.get("weights_init"),
-        means_init=None if means_init is None else scaling.forward(means_init),
-        # A precision is an inverse variance: dividing the data by s multiplies it by s**2.
-        precisions_init=None if precisions_init is None else np.asarray(precisions_init) * scaling.scale**2,
-    )
-    try:
-        model.fit(Z)
-    except ValueError as exc:
-        if "ill-defined empirical covariance" not in str(exc):
-            raise
-        raise FitError(
-            f"EM broke down while fitting the {settings.covariance_type} model with "
-            f"{settings.n_components} components: a component shrank onto a single point or line. Choose fewer "
-            f"components, a larger reg_covar (now {settings.reg_covar:g}) or another covariance type."
-        ) from None
-
-    responsibilities = model.predict_proba(Z)
-    labels = responsibilities.argmax(axis=1)
-    # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
-    log_likelihood = float(model.score(Z) * n - n * d * np.log(scaling.scale))
-    p = n_parameters(settings.n_components, d, settings.covariance_type)
-    bic = -2.0 * log_likelihood + p * np.log(n)
-    aic = -2.0 * log_likelihood + 2.0 * p
-    with np.errstate(divide="ignore"):
-        icl = bic - 2.0 * float(np.sum(np.log(responsibilities.max(axis=1))))
-
-    covariances_z = full_covariances(model.covariances_, settings.covariance_type, settings.n_components, d)
-    collapse = collapse_reasons(Z, covariances_z, responsibilities.sum(axis=0))
-    messages = list(collapse)
-    if not model.converged_:
-        messages.append(
-            f"EM did not converge within {settings.max_iter} iterations (tol {settings.tol:g}); "
-            "the criteria may still change. Raise max_iter or loosen tol."
-        )
-
-    return FitResult(
-        weights=read_only(model.weights_),
-        means=read_only(scaling.center + scaling.scale * model.means_),
-        covariances=read_only(scaling.scale**2 * covariances_z),
-        responsibilities=read_only(responsibilities),
-        labels=read_only(labels),
-        log_likelihood=log_likelihood,
-        bic=float(bic),
-        aic=float(aic),
-        icl=float(icl),
-        n_parameters=p,
-        converged=bool(model.converged_),
-        n_iter=int(model.n_iter_),
-        covariance_type=settings.covariance_type,
-        n_components=settings.n_components,
-        degenerate=bool(collapse),
-        warnings=tuple(messages),
-        settings=settings,
-        start={name: read_only(value) for name, value in start.items()},
-    )
-
-
-def collapse_reasons(Z: np.ndarray, covariances: np.ndarray, sizes: np.ndarray) -> list[str]:
-    """Plain-language reasons why components are degenerate (empty when none is)."""
-    n, d = Z.shape
-    data_cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
-    reasons = _flat_data_reasons(data_cov)
-    # Flat data are reported once above, not again for every component.
-    data_cov = data_cov + 1e-12 * np.trace(data_cov) * np.eye(d)
-    for k, (cov, size) in enumerate(zip(covariances, sizes)):
-        # Smallest variance of the component relative to the data's, over all directions.
-        ratio = float(linalg.eigh(cov, data_cov, eigvals_only=True)[0])
-        if ratio < COLLAPSE_RATIO:
-            reasons.append(
-                f"Component {k + 1} collapsed onto a line or point (its smallest variance is "
-                f"{ratio:.1e} of the data's in that direction), which makes the likelihood "
-                "meaningless. Choose fewer components or another covariance type."
-            )
-        elif size < d + 1:
-            reasons.append(
-                f"Component {k + 1} holds only {size:.1f} points' worth of data, fewer than the "
-                f"{d + 1} needed to estimate its shape. Choose fewer components."
-            )
-    return reasons
-
-
-def _flat_data_reasons(data_cov: np.ndarray) -> list[str]:
-    """Why the data themselves leave no room in some direction (empty when they do not)."""
-    variances = np.diag(data_cov)
-    constant = np.flatnonzero(variances <= COLLINEAR_EIGENVALUE * variances.max())
-    if constant.size:
-        return [
-            f"Feature column {j + 1} has the same value in every row, so every component is flat "
-            "in that direction and the likelihood is set by reg_covar, not by the data. "
-            "Drop that column."
-            for j in constant
-        ]
-    correlation = data_cov / np.sqrt(np.outer(variances, variances))
-    if np.linalg.eigvalsh(correlation)[0] < COLLINEAR_EIGENVALUE:
-        return [
-            "The feature columns are exact linear functions of each other (the data lie on a "
-            "line or plane), so every component is flat in that direction and the likelihood is "
-            "set by reg_covar, not by the data. Drop a redundant column."
-        ]
-    return []
-
-
-def full_covariances(covariances: np.ndarray, covariance_type: str, k: int, d: int) -> np.ndarray:
-    """scikit-learn's native covariance array expanded to shape (K, d, d)."""
-    if covariance_type == "full":
-        return np.array(covariances)
-    if covariance_type == "tied":
-        return np.repeat(covariances[np.newaxis], k, axis=0)
-    if covariance_type == "diag":
-        return np.stack([np.diag(row) for row in covariances])
-    return covariances[:, np.newaxis, np.newaxis] * np.eye(d)
-
-
-def _native_covariances(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
-    """Inverse of ``full_covariances``: full matrices back to scikit-learn's layout."""
-    if covariance_type == "full":
-        return np.array(covariances)
-    if covariance_type == "tied":
-        return np.array(covariances[0])
-    if covariance_type == "diag":
-        return np.array([np.diag(c) for c in covariances])
-    return np.array(covariances[:, 0, 0])
-
-
-def _precisions(precisions_cholesky: np.ndarray, covariance_type: str) -> np.ndarray:
-    if covariance_type == "full":
-        return np.einsum("kij,klj->kil", precisions_cholesky, precisions_cholesky)
-    if covariance_type == "tied":
-        return precisions_cholesky @ precisions_cholesky.T
-    return precisions_cholesky**2
-
-
-def read_only(array: np.ndarray) -> np.ndarray:
+def read_only(array) -> np.ndarray:
     array = np.array(array)
     array.flags.writeable = False
     return array
 
 
 def check_settings(
-    *, n_components, covariance_type, n_init, random_state, init_params, reg_covar, tol, max_iter
+    *, n_components, covariance_type, n_init, random_state, init_params, reg_covar, tol, max_iter,
+    stopping=DEFAULT_STOPPING,
 ) -> FitSettings:
     def integer(name, value, low):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
@@ -542,6 +679,8 @@ def check_settings(
         raise ValueError(
             f"init_params must be one of {', '.join(map(repr, INIT_METHODS))}; got {init_params!r}."
         )
+    if stopping not in STOPPING_RULES:
+        raise ValueError(f"stopping must be one of {', '.join(map(repr, STOPPING_RULES))}; got {stopping!r}.")
     if random_state is not None:
         random_state = integer("random_state", random_state, 0)
     return FitSettings(
@@ -553,17 +692,32 @@ def check_settings(
         reg_covar=positive("reg_covar", reg_covar, allow_zero=True),
         tol=positive("tol", tol),
         max_iter=integer("max_iter", max_iter, 1),
+        stopping=stopping,
     )
 
 
-def precisions_shape(covariance_type: str, n_components: int, n_features: int) -> tuple[int, ...]:
-    """Shape of scikit-learn's ``precisions_init`` (and ``precisions_``) for a covariance type."""
-    return {
-        "full": (n_components, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-    }[covariance_type]
+def check_start(X: np.ndarray, n_components: int, weights_init, means_init, covariances_init) -> dict:
+    """The given start as float arrays in data units, checked; empty when none is given."""
+    d = X.shape[1]
+    start = {
+        "weights_init": check_init("weights_init", weights_init, (n_components,)),
+        "means_init": check_init("means_init", means_init, (n_components, d)),
+        "covariances_init": check_init("covariances_init", covariances_init, (n_components, d, d)),
+    }
+    start = {name: value for name, value in start.items() if value is not None}
+    if start and "means_init" not in start:
+        raise ValueError("A start needs means_init (weights_init and covariances_init are optional).")
+    if "weights_init" in start:
+        w = start["weights_init"]
+        if np.any(w <= 0) or not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
+            raise ValueError("weights_init must be positive and sum to 1.")
+    if "covariances_init" in start:
+        if "weights_init" not in start:
+            raise ValueError("covariances_init needs weights_init too.")
+        c = start["covariances_init"]
+        if not np.allclose(c, np.swapaxes(c, 1, 2)) or not np.all(np.linalg.eigvalsh(c) > 0):
+            raise ValueError("covariances_init must be symmetric positive definite.")
+    return start
 
 
 def check_init(name: str, value, shape: tuple[int, ...]):

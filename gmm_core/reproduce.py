@@ -17,21 +17,20 @@ def reproduction_script(
     csv_name: str,
     standardize: bool = False,
 ) -> str:
-    """Source of a runnable script that refits ``result`` from its labelled CSV.
+    """Source of a runnable script that refits ``result`` with plain scikit-learn from its labelled CSV.
 
     The script reads the CSV written by :func:`~gmm_core.export.labelled_csv`,
     keeps the rows that have a component, optionally z-scores the feature
-    columns, centres them and divides by one global scale exactly as
-    ``fit_gmm`` does, fits ``sklearn.mixture.GaussianMixture`` with
-    ``result.settings`` from ``result.start`` (the starting weights, means and
-    precisions, if it had any), and prints how many labels agree with the
-    exported components and the BIC in the units the model was fitted in. Only
-    numpy, pandas and scikit-learn are needed to run it.
+    columns, fits ``sklearn.mixture.GaussianMixture`` on those raw columns
+    started from the fitted model (its weights, means and precisions), which
+    EM confirms, and prints how many labels agree with the exported components
+    and ``model.bic(X)``. Only numpy, pandas and scikit-learn are needed to run it.
 
     Parameters
     ----------
     result : FitResult
-        Fitted with an integer ``random_state``.
+        Fitted with an integer ``random_state``, of a model scikit-learn has
+        (VVV, EEE, VVI or VII: full, tied, diag, spherical).
     feature_names : sequence of str, length d
         The fitted columns of the original table, in the model's order. They
         are embedded with ``repr``, never as code, and neutralised as the CSV
@@ -54,6 +53,7 @@ def reproduction_script(
             "The model was fitted with random_state=None, so no script can reproduce it; "
             "fit with an integer random_state."
         )
+    model = result.to_sklearn()  # raises ValueError for a model scikit-learn does not have
     names = [neutralise_formula(str(name)) for name in feature_names]
     if len(names) != result.n_features:
         raise ValueError(
@@ -61,18 +61,6 @@ def reproduction_script(
         )
     if not isinstance(csv_name, str) or not csv_name:
         raise ValueError(f"csv_name must be a non-empty string; got {csv_name!r}.")
-    start = result.start
-    options = {
-        "n_components": settings.n_components,
-        "covariance_type": settings.covariance_type,
-        # fit_gmm runs a single start when the means are given.
-        "n_init": 1 if "means_init" in start else settings.n_init,
-        "init_params": settings.init_params,
-        "random_state": settings.random_state,
-        "reg_covar": settings.reg_covar,
-        "tol": settings.tol,
-        "max_iter": settings.max_iter,
-    }
     lines = [
         '"""Refit a Gaussian mixture exported by GMM Explorer, with plain scikit-learn."""',
         "import numpy as np",
@@ -96,35 +84,37 @@ def reproduction_script(
             "# z-scores per column (population standard deviation), as before the fit.",
             "X = (X - X.mean(axis=0)) / X.std(axis=0)",
         ]
-    lines += [
-        "# Centre, and divide by ONE scale for all columns so that reg_covar and tol mean the",
-        "# same in any units while every covariance type keeps its meaning.",
-        "center = X.mean(axis=0)",
-        "scale = float(np.sqrt(np.mean(X.var(axis=0))))",
-        "Z = (X - center) / scale",
-    ]
-    # The start in data units, mapped to the fitted units as fit_gmm maps it.
-    to_fitted = {
-        "weights_init": "{}",
-        "means_init": "({} - center) / scale",
-        "precisions_init": "{} * scale**2",
+    start = {
+        "weights_init": model.weights_,
+        "means_init": model.means_,
+        "precisions_init": model.precisions_,
     }
+    lines.append("# The model GMM Explorer fitted: scikit-learn's EM starts there and confirms it.")
     for name, value in start.items():
-        array = f"np.array({np.asarray(value).tolist()!r})"
-        lines.append(f"{name} = {to_fitted[name].format(array)}")
-    arguments = "".join(f"    {name}={value!r},\n" for name, value in options.items())
+        lines.append(f"{name} = np.array({np.asarray(value).tolist()!r})")
+    options = {
+        "n_components": settings.n_components,
+        "covariance_type": model.covariance_type,
+        "tol": 1e-10,
+        "reg_covar": "reg_covar",
+        "max_iter": 1000,
+    }
+    lines += [
+        "# GMM Explorer adds reg_covar times the data's variance in each direction; scikit-learn",
+        "# adds reg_covar in data units: its least variance keeps every covariance invertible here.",
+        f"reg_covar = {settings.reg_covar!r} * float(X.var(axis=0).min())",
+    ]
+    arguments = "".join(
+        f"    {name}={value if name == 'reg_covar' else repr(value)},\n" for name, value in options.items()
+    )
     arguments += "".join(f"    {name}={name},\n" for name in start)
     lines += [
         "",
         f"model = GaussianMixture(\n{arguments})",
-        "model.fit(Z)",
-        "labels = model.predict(Z)",
-        "n, d = Z.shape",
-        "# Dividing by scale multiplies every density by scale**d, so in the units of X",
-        "# the log-likelihood is n*d*log(scale) lower and BIC = -2 logL + p log n is 2*n*d*log(scale) higher.",
-        "bic = model.bic(Z) + 2 * n * d * np.log(scale)",
+        "model.fit(X)",
+        "labels = model.predict(X)",
         "exported = component[used].astype(int).to_numpy() - 1",
-        'print(f"labels agree: {int(np.sum(labels == exported))} of {n} rows")',
-        'print(f"BIC: {float(bic)!r}")',
+        'print(f"labels agree: {int(np.sum(labels == exported))} of {len(X)} rows")',
+        'print(f"BIC: {float(model.bic(X))!r}")',
     ]
     return "\n".join(lines) + "\n"

@@ -1,39 +1,41 @@
-"""Model selection: fit every (K, covariance type) pair and tabulate the criteria."""
+"""Model selection: fit every (K, model) pair and tabulate the criteria."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from numbers import Integral
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from joblib import delayed
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
 from threadpoolctl import ThreadpoolController
 
+from .criteria import eligible, information_criteria
+from .engine import HCTree, Problem, model_code, responsibilities
 from .errors import FitError
-from .families import COVARIANCE_TYPES, MCLUST_NAMES, check_covariance_type, n_parameters
+from .families import COVARIANCE_TYPES, model_name, n_parameters
 from .fit import (
+    DEFAULT_INIT,
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
+    DEFAULT_STOPPING,
     DEFAULT_TOL,
     FitResult,
     FitSettings,
-    Scaling,
-    check_settings,
-    check_data,
     check_fittable,
-    fit_scaled,
+    check_settings,
+    fit_prepared,
+    start_problem,
+    starts_for,
 )
 from .parallel import parallel_fits
+from .scaling import Scaling, check_data
 from .subsample import DEFAULT_N_STRATA, stratified_subsample
 
-#: Restarts per fit in a sweep: fewer than a single fit's, since a sweep runs many
-#: fits; on Old Faithful 1, 2, 3 and 5 restarts all give mclust's choice.
+#: Starts per fit in a sweep: the hierarchical start and two k-means starts.
 DEFAULT_SWEEP_N_INIT = 3
 #: A ``max_rows`` for interactive use on 2 cores: a sweep of a million rows then takes
 #: well under 20 s (bench/RESULTS.md), and every cluster still has rows of its own.
@@ -44,7 +46,7 @@ SUBSAMPLE_CANDIDATES = 3
 SWEEP_COLUMNS: tuple[str, ...] = (
     "k",
     "covariance_type",
-    "mclust_name",
+    "model",
     "log_likelihood",
     "bic",
     "aic",
@@ -61,100 +63,134 @@ SUBSAMPLE_COLUMN = "criteria_rows"
 _CRITERIA = ("log_likelihood", "bic", "aic", "icl")
 
 
+@dataclass(frozen=True, eq=False)
+class SubsampleInfo:
+    """How a sweep chose on a subsample (see :func:`sweep`).
+
+    Attributes
+    ----------
+    rows, total_rows : int
+        Size of the subsample and of the data.
+    random_state : int or None
+    n_strata : int
+    candidates : tuple of dict
+        One per candidate in subsample BIC order: ``k``, ``covariance_type``,
+        ``model`` and its ``log_likelihood``, ``bic``, ``aic`` and ``icl`` on all
+        rows with the subsample parameters.
+    refit : dict or None
+        The best candidate refitted on all rows (the row's columns except
+        ``best_bic``); None when no candidate is eligible.
+    starts : mapping of (k, covariance_type) to dict
+        ``FitResult.as_start()`` of every model fitted on the subsample: pass it
+        to :func:`~gmm_core.fit.fit_gmm` to fit that model on all rows as the refit does.
+    """
+
+    rows: int
+    total_rows: int
+    random_state: int | None
+    n_strata: int
+    candidates: tuple[dict, ...]
+    refit: dict | None
+    starts: MappingProxyType
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """A sweep's table (columns ``SWEEP_COLUMNS``) and, when it chose on a subsample, how."""
+
+    table: pd.DataFrame
+    subsample: SubsampleInfo | None = None
+
+    @property
+    def best(self) -> pd.Series | None:
+        """The row marked ``best_bic``, or None when no model is eligible."""
+        rows = self.table[self.table["best_bic"]]
+        return None if rows.empty else rows.iloc[0]
+
+
 def sweep(
     X,
     *,
-    ks: Iterable[int] = range(1, 11),
+    ks: Iterable[int] = range(1, 10),
     covariance_types: Iterable[str] = COVARIANCE_TYPES,
     n_init: int = DEFAULT_SWEEP_N_INIT,
     random_state: int | None = 0,
-    init_params: str = "kmeans",
+    init_params: str = DEFAULT_INIT,
     reg_covar: float = DEFAULT_REG_COVAR,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
+    stopping: str = DEFAULT_STOPPING,
     max_rows: int | None = None,
     n_jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """Fit a mixture for every K in ``ks`` and every covariance type, and tabulate.
+) -> SweepResult:
+    """Fit a mixture for every K in ``ks`` and every model, and tabulate.
 
-    Each fit runs single-threaded and the fits run in parallel (processes for
-    small data, threads for large), largest K first so that no core idles at the
-    end: on small machines this beats one fit at a time with several BLAS threads.
-    With ``GMM_EXPLORER_DASK_SCHEDULER`` set, the fits run on that Dask cluster
-    instead (see :mod:`gmm_core.parallel`).
+    Every cell equals ``fit_gmm`` with the same settings: the hierarchical tree
+    is computed once and every K's starts once, for all models. The fits run in
+    parallel threads (the compiled EM releases the GIL), largest K first so that
+    no core idles at the end. With ``GMM_EXPLORER_DASK_SCHEDULER`` set, they run
+    on that Dask cluster instead (see :mod:`gmm_core.parallel`).
 
     Parameters
     ----------
     X : array-like of shape (n, d)
-    ks : iterable of int, default=range(1, 11)
+    ks : iterable of int, default=range(1, 10)
+        mclust's default K = 1..9.
     covariance_types : iterable of str, default=COVARIANCE_TYPES
+        Any of mclust's models (``gmm_core.MODELS``) and scikit-learn's names.
     n_init : int, default=3
-        EM restarts per fit.
-    random_state, init_params, reg_covar, tol, max_iter
-        As in :func:`fit_gmm`, the same for every fit.
+        Starts per fit (see :func:`~gmm_core.fit.fit_gmm`).
+    random_state, init_params, reg_covar, tol, max_iter, stopping
+        As in :func:`~gmm_core.fit.fit_gmm`, the same for every fit.
     max_rows : int or None, default=None
-        When ``X`` has more rows than this, choose on a subsample (see Returns):
-        every model is fitted to the rows
+        When ``X`` has more rows than this, choose on a subsample: every model is
+        fitted to the rows
         ``stratified_subsample(X, max_rows=max_rows, random_state=random_state)``,
         the ``SUBSAMPLE_CANDIDATES`` best by subsample BIC are scored on all rows
         with their subsample parameters, and the best of those on all rows is
         refitted on all rows, started from its subsample fit (one EM run, as
         ``fit_gmm(X, ..., **subsample_fit.as_start())``).
     n_jobs : int or None, default=None
-        Parallel fits; ``None`` uses every core. Fits of up to
-        ``gmm_core.parallel.PROCESS_MAX_ROWS`` rows run in worker processes,
-        larger ones in threads. Ignored on a Dask cluster, which uses every
-        worker thread.
+        Parallel fits; ``None`` uses every core. Ignored on a Dask cluster.
     progress : callable (done, total) -> None, optional
         Called in the calling thread after each fit (or scoring) finishes.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per (k, covariance_type), ordered by covariance type then k, with
-        columns ``SWEEP_COLUMNS``. Lower criteria are better. A fit that failed
-        has NaN criteria and its ``reason``; a degenerate fit has its criteria but
-        ``degenerate=True`` and a ``reason``. ``best_bic`` marks the single row
-        with the lowest BIC among fits that are neither failed nor degenerate.
+    SweepResult
+        ``table`` has one row per (k, covariance_type), ordered by covariance
+        type then k, with columns ``SWEEP_COLUMNS`` (``model`` is mclust's name
+        whatever name the caller used). Lower criteria are better. A fit that
+        failed has NaN criteria and its ``reason``; a degenerate fit has its
+        criteria but ``degenerate=True`` and a ``reason``. ``best_bic`` marks the
+        single row with the lowest BIC among eligible fits (:func:`gmm_core.criteria.eligible`).
 
-        ``table.attrs["subsample"]`` is None when every row was fitted. After a
-        subsample, the table's criteria are the subsample's (comparable with each
-        other only), a last column ``criteria_rows`` holds the subsample size,
-        ``best_bic`` marks the candidate with the lowest BIC on all rows, and
-        ``table.attrs["subsample"]`` is a dict with ``rows`` (subsample size),
-        ``total_rows``, ``random_state``, ``n_strata``, ``candidates`` (one dict
-        per candidate in subsample BIC order: ``k``, ``covariance_type``,
-        ``mclust_name`` and its ``log_likelihood``, ``bic``, ``aic`` and ``icl`` on
-        all rows with the subsample parameters) and ``refit`` (the best
-        candidate refitted on all rows, a dict of the row's columns except
-        ``best_bic``; None when no candidate is eligible) and ``starts`` (for
-        every (k, covariance_type) fitted on the subsample, its
-        ``FitResult.as_start()`` as nested lists: pass it to :func:`fit_gmm` to fit that model
-        on all rows as the refit does).
+        After a subsample the table's criteria are the subsample's (comparable
+        with each other only), a last column ``criteria_rows`` holds the subsample
+        size, ``best_bic`` marks the candidate with the lowest BIC on all rows, and
+        ``subsample`` says how (:class:`SubsampleInfo`).
     """
     ks = sorted({int(k) for k in ks})
-    covariance_types = [check_covariance_type(c) for c in dict.fromkeys(covariance_types)]
+    covariance_types = list(dict.fromkeys(covariance_types))
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be non-empty and every k >= 1; got {ks!r}.")
     if not covariance_types:
-        raise ValueError("covariance_types must name at least one covariance type.")
+        raise ValueError("covariance_types must name at least one model.")
     if max_rows is not None and (
         isinstance(max_rows, bool) or not isinstance(max_rows, Integral) or max_rows < 2
     ):
         raise ValueError(f"max_rows must be None or an int >= 2; got {max_rows!r}.")
     common = dict(
-        n_init=n_init,
-        random_state=random_state,
-        init_params=init_params,
-        reg_covar=reg_covar,
-        tol=tol,
-        max_iter=max_iter,
+        n_init=n_init, random_state=random_state, init_params=init_params, reg_covar=reg_covar, tol=tol,
+        max_iter=max_iter, stopping=stopping,
     )
     grid = [(k, c) for c in covariance_types for k in ks]
     settings = {(k, c): check_settings(n_components=k, covariance_type=c, **common) for k, c in grid}
     X = check_data(X)
-    scaling = Scaling.of(X)
+    d = X.shape[1]
+    for c in covariance_types:
+        model_name(c, d)
     rows = None
     if max_rows is not None and X.shape[0] > max_rows:
         rows = stratified_subsample(X, max_rows=max_rows, random_state=random_state)
@@ -162,62 +198,58 @@ def sweep(
     n_candidates = 0 if rows is None else min(SUBSAMPLE_CANDIDATES, len(grid))
     counter = _Progress(progress, len(grid) + (0 if rows is None else n_candidates + 1))
 
-    with warnings.catch_warnings(), _threadpools().limit(limits=1):
-        # Convergence is reported in the table. One limit around all fits keeps a
-        # finishing fit's own limit from restoring BLAS threads under a running one.
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with _threadpools().limit(limits=1):
+        # One limit around all fits keeps a finishing fit's own limit from restoring BLAS
+        # threads under a running one.
         outcomes = _fit_grid(fitted, ks, grid, settings, n_jobs, counter)
-        table = _table(grid, X.shape[1], outcomes)
+        table = _table(grid, d, outcomes)
         if rows is not None:
-            on_all_rows = _score_and_refit(X, scaling, table, outcomes, settings, n_candidates, n_jobs, counter)
+            subsample = _score_and_refit(X, table, outcomes, settings, n_candidates, n_jobs, counter)
     counter.finish()
 
     if rows is None:
-        _mark_best(table, _eligible(table))
-        table.attrs["subsample"] = None
-        return table
+        _mark_best(table, table[eligible(table)])
+        return SweepResult(table=table)
     table[SUBSAMPLE_COLUMN] = len(rows)
-    table.attrs["subsample"] = {
-        "rows": len(rows),
-        "total_rows": X.shape[0],
-        "random_state": random_state,
-        "n_strata": DEFAULT_N_STRATA,
-        **on_all_rows,
-    }
-    return table
+    return SweepResult(
+        table=table,
+        subsample=SubsampleInfo(
+            rows=len(rows), total_rows=X.shape[0], random_state=random_state, n_strata=DEFAULT_N_STRATA,
+            **subsample,
+        ),
+    )
 
 
-def _score_and_refit(X, scaling: Scaling, table, outcomes, settings, n_candidates, n_jobs, counter) -> dict:
+def _score_and_refit(X, table, outcomes, settings, n_candidates, n_jobs, counter) -> dict:
     """Score the best subsample fits on all rows, mark and refit the best of them there.
 
-    Returns the ``candidates`` and ``refit`` entries of ``table.attrs["subsample"]``.
+    Returns the ``candidates``, ``refit`` and ``starts`` of :class:`SubsampleInfo`.
     """
-    ranked = _eligible(table).sort_values("bic", kind="stable").head(n_candidates)
+    ranked = table[eligible(table)].sort_values("bic", kind="stable").head(n_candidates)
     candidates = [(row.k, row.covariance_type) for row in ranked.itertuples()]
-    tasks = {cell: (X, scaling, cell[1], outcomes[cell]) for cell in candidates}
-    scored = _table(candidates, X.shape[1], _run(_score_summary, tasks, X.shape[0], n_jobs, counter))
+    scaling = Scaling.of(X)
+    problem = Problem.of(scaling.forward(X))
+    tasks = {cell: (problem, scaling, cell[1], outcomes[cell]) for cell in candidates}
+    scored = _table(candidates, X.shape[1], _run(_score_summary, tasks, n_jobs, counter))
     refit = None
     if candidates:
         k, c = _mark_best(table, scored)
-        task = (X, scaling, settings[k, c], outcomes[k, c]["start"])
-        refit = _row(k, c, X.shape[1], _run(_fit_summary, {(k, c): task}, X.shape[0], n_jobs, counter)[k, c])
+        start = outcomes[k, c]["start"]
+        task = (problem, scaling, settings[k, c], start)
+        refit = _row(k, c, X.shape[1], _run(_fit_summary, {(k, c): task}, n_jobs, counter)[k, c])
     return {
-        "candidates": scored[["k", "covariance_type", "mclust_name", *_CRITERIA]].to_dict("records"),
+        "candidates": tuple(scored[["k", "covariance_type", "model", *_CRITERIA]].to_dict("records")),
         "refit": refit,
-        # Lists, not arrays: pandas compares attrs with == when it propagates them.
-        "starts": {
-            cell: {name: np.asarray(value).tolist() for name, value in outcome["start"].items()}
-            for cell, outcome in outcomes.items()
-            if isinstance(outcome, dict)
-        },
+        "starts": MappingProxyType(
+            {cell: outcome["start"] for cell, outcome in outcomes.items() if isinstance(outcome, dict)}
+        ),
     }
 
 
 @cache
 def _threadpools() -> ThreadpoolController:
     """The process's BLAS and OpenMP pools, looked up once (``threadpool_limits`` looks
-    them up on every call, about 10 ms each); numpy, scipy and scikit-learn, imported
-    by this module, have loaded them all by then."""
+    them up on every call, about 10 ms each)."""
     return ThreadpoolController()
 
 
@@ -252,26 +284,38 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
                 outcomes[k, covariance_type] = str(exc)
                 counter.step()
     scaling = Scaling.of(X)
+    problem = Problem.of(scaling.forward(X))
+    cells = [cell for cell in grid if cell not in outcomes]
+    # The starts of each K, for every model: the hierarchical tree first (once), then each K's
+    # k-means starts in parallel.
+    first = {k: settings[cell] for cell in cells for k in [cell[0]]}
+    if first and first[max(first)].init_params in ("hc", "hc+kmeans"):
+        HCTree.of(start_problem(problem, first[max(first)])[1].Z, random_state=first[max(first)].random_state)
+    starts = _run(_starts_task, {k: (problem, s) for k, s in first.items()}, n_jobs, None)
     # Largest K first: long fits start early and short ones fill the last gaps.
     tasks = {
-        cell: (X, scaling, settings[cell], None)
-        for cell in sorted(grid, key=lambda cell: -cell[0])
-        if cell not in outcomes
+        cell: (problem, scaling, settings[cell], None, starts[cell[0]])
+        for cell in sorted(cells, key=lambda cell: -cell[0])
     }
-    return outcomes | _run(_fit_summary, tasks, X.shape[0], n_jobs, counter)
+    return outcomes | _run(_fit_summary, tasks, n_jobs, counter)
 
 
-def _run(function: Callable, tasks: dict, n_rows: int, n_jobs, counter: _Progress) -> dict:
+def _starts_task(key, problem: Problem, settings: FitSettings):
+    return key, starts_for(problem, settings)
+
+
+def _run(function: Callable, tasks: dict, n_jobs, counter: _Progress | None) -> dict:
     """``{key: function(key, *args)[1]}`` for ``tasks = {key: args}``, computed in parallel."""
     outcomes = {}
-    with parallel_fits(-1 if n_jobs is None else n_jobs, n_rows=n_rows) as parallel:
+    with parallel_fits(-1 if n_jobs is None else n_jobs) as parallel:
         for key, outcome in parallel(delayed(function)(key, *args) for key, args in tasks.items()):
             outcomes[key] = outcome
-            counter.step()
+            if counter is not None:
+                counter.step()
     return outcomes
 
 
-def _fit_summary(key, X, scaling: Scaling, settings: FitSettings, start: dict | None):
+def _fit_summary(key, problem: Problem, scaling: Scaling, settings: FitSettings, given: dict | None, starts=None):
     """``(key, summary or failure reason)`` of one fit, in a worker thread or on a Dask worker.
 
     Only criteria and parameters come back: a cluster sends little over the
@@ -280,7 +324,7 @@ def _fit_summary(key, X, scaling: Scaling, settings: FitSettings, start: dict | 
     # Per task too: OpenMP limits apply per thread, and a Dask worker is another process.
     with _threadpools().limit(limits=1):
         try:
-            result = fit_scaled(X, scaling, settings, start=start)
+            result = fit_prepared(problem, scaling, settings, given=given, starts=starts, restarts=False)
         except FitError as exc:
             return key, str(exc)
     return key, _summary(result)
@@ -304,34 +348,27 @@ def _summary(result: FitResult) -> dict:
     }
 
 
-def _score_summary(key, X, scaling: Scaling, covariance_type: str, fitted: dict):
-    """``(key, summary)`` of the mixture ``fitted`` on another sample, evaluated on ``X``.
+def _score_summary(key, problem: Problem, scaling: Scaling, covariance_type: str, fitted: dict):
+    """``(key, summary)`` of the mixture ``fitted`` on another sample, evaluated on ``problem``.
 
     One E-step, no EM: the criteria of those parameters on these rows, computed
     as :func:`fit_gmm` computes them (in scaled units, then shifted back).
     """
-    Z = scaling.forward(X)
-    n, d = Z.shape
-    # Expanded to full matrices, every family gives the same densities.
-    covariances = np.asarray(fitted["covariances"]) / scaling.scale**2
-    model = GaussianMixture(n_components=len(fitted["weights"]), covariance_type="full")
-    model.weights_ = np.asarray(fitted["weights"])
-    model.means_ = scaling.forward(fitted["means"])
-    model.covariances_ = covariances
-    model.precisions_cholesky_ = _compute_precision_cholesky(covariances, "full")
-    model.n_features_in_ = d
-    with _threadpools().limit(limits=1):
-        log_likelihood = float(model.score(Z) * n - n * d * np.log(scaling.scale))
-        responsibilities = model.predict_proba(Z)
-    p = n_parameters(len(model.weights_), d, covariance_type)
-    bic = -2.0 * log_likelihood + p * np.log(n)
-    with np.errstate(divide="ignore"):
-        icl = bic - 2.0 * float(np.sum(np.log(responsibilities.max(axis=1))))
+    n, d = problem.Z.shape
+    resp, log_likelihood = responsibilities(
+        problem.Z,
+        fitted["weights"],
+        scaling.forward(fitted["means"]),
+        np.asarray(fitted["covariances"]) / scaling.scale**2,
+        model_code("VVV", max(d, 2)),  # full matrices: every model's densities
+    )
+    log_likelihood -= n * d * np.log(scaling.scale)
+    criteria = information_criteria(log_likelihood, n_parameters(len(fitted["weights"]), d, covariance_type), n, resp)
     return key, fitted | {
         "log_likelihood": log_likelihood,
-        "bic": float(bic),
-        "aic": float(-2.0 * log_likelihood + 2.0 * p),
-        "icl": float(icl),
+        "bic": criteria.bic,
+        "aic": criteria.aic,
+        "icl": criteria.icl,
     }
 
 
@@ -339,10 +376,6 @@ def _table(cells, d: int, outcomes: dict) -> pd.DataFrame:
     table = pd.DataFrame([_row(k, c, d, outcomes[k, c]) for k, c in cells], columns=list(SWEEP_COLUMNS))
     table["best_bic"] = False
     return table
-
-
-def _eligible(table: pd.DataFrame) -> pd.DataFrame:
-    return table[~table["degenerate"] & table["bic"].notna()]
 
 
 def _mark_best(table: pd.DataFrame, candidates: pd.DataFrame) -> tuple[int, str] | None:
@@ -355,7 +388,7 @@ def _mark_best(table: pd.DataFrame, candidates: pd.DataFrame) -> tuple[int, str]
 
 
 def _row(k: int, covariance_type: str, d: int, outcome: dict | str) -> dict:
-    base = {"k": k, "covariance_type": covariance_type, "mclust_name": MCLUST_NAMES[covariance_type]}
+    base = {"k": k, "covariance_type": covariance_type, "model": model_name(covariance_type, d)}
     if isinstance(outcome, str):
         return base | {
             "log_likelihood": np.nan,

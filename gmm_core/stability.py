@@ -3,13 +3,11 @@
 :func:`restart_stability` refits each (K, covariance type) under several seeds
 and summarises how much BIC moves, how often each model wins and how much the
 partitions of one model agree between seeds. :func:`fit_diagnostics` describes
-the components of one fit; :func:`restart_report` shows every EM restart behind
-one ``fit_gmm`` call, not only the one it keeps.
+the components of one fit (every start behind a fit is in ``FitResult.restarts``).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
@@ -20,36 +18,31 @@ import numpy as np
 import pandas as pd
 from joblib import delayed
 from scipy import linalg
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
-from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from .engine import Problem, regulariser_shape
 from .errors import DataError, FitError
-from .parallel import parallel_fits
-from .families import COVARIANCE_TYPES, MCLUST_NAMES, check_covariance_type, n_parameters
+from .families import COVARIANCE_TYPES, model_name
 from .fit import (
-    COLLAPSE_RATIO,
     DEFAULT_MAX_ITER,
-    DEFAULT_N_INIT,
     DEFAULT_REG_COVAR,
+    DEFAULT_STOPPING,
     DEFAULT_TOL,
     FitResult,
-    Scaling,
-    check_settings,
-    collapse_reasons,
-    read_only,
-    full_covariances,
-    check_data,
     check_fittable,
-    fit_scaled,
-    prepare,
+    check_settings,
+    collapse_threshold,
+    fit_prepared,
+    read_only,
 )
+from .parallel import parallel_fits
+from .scaling import Scaling, check_data
 
 STABILITY_FIT_COLUMNS: tuple[str, ...] = (
     "k",
     "covariance_type",
-    "mclust_name",
+    "model",
     "seed",
     "log_likelihood",
     "bic",
@@ -63,7 +56,7 @@ STABILITY_FIT_COLUMNS: tuple[str, ...] = (
 STABILITY_MODEL_COLUMNS: tuple[str, ...] = (
     "k",
     "covariance_type",
-    "mclust_name",
+    "model",
     "n_eligible",
     "bic_median",
     "bic_min",
@@ -88,19 +81,6 @@ DIAGNOSTIC_COLUMNS: tuple[str, ...] = (
     "empty",
     "note",
 )
-
-RESTART_COLUMNS: tuple[str, ...] = (
-    "restart",
-    "log_likelihood",
-    "bic",
-    "icl",
-    "converged",
-    "n_iter",
-    "degenerate",
-    "reason",
-    "kept",
-)
-
 
 @dataclass(frozen=True, eq=False)
 class StabilityResult:
@@ -161,6 +141,7 @@ def restart_stability(
     reg_covar: float = DEFAULT_REG_COVAR,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
+    stopping: str = DEFAULT_STOPPING,
     n_jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> StabilityResult:
@@ -174,9 +155,11 @@ def restart_stability(
     seeds : iterable of int
         R distinct seeds >= 0; each is the ``random_state`` of one fit per model.
     n_init : int, default=1
-        EM restarts inside each fit. With 1, each seed is a single EM run, so
+        EM starts inside each fit. With 1, each seed is a single EM run, so
         the spread shows how much one run depends on its start.
-    init_params, reg_covar, tol, max_iter
+    init_params : str, default='kmeans'
+        A random start (the hierarchical start is the same for every seed).
+    reg_covar, tol, max_iter, stopping
         As in :func:`~gmm_core.fit.fit_gmm`.
     n_jobs, progress
         As in :func:`~gmm_core.selection.sweep`.
@@ -188,11 +171,11 @@ def restart_stability(
         ``fit_gmm(X, n_components=k, covariance_type=c, n_init=n_init, random_state=seed, ...)``.
     """
     ks = sorted({int(k) for k in ks})
-    covariance_types = [check_covariance_type(c) for c in dict.fromkeys(covariance_types)]
+    covariance_types = list(dict.fromkeys(covariance_types))
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be non-empty and every k >= 1; got {ks!r}.")
     if not covariance_types:
-        raise ValueError("covariance_types must name at least one covariance type.")
+        raise ValueError("covariance_types must name at least one model.")
     seeds = tuple(seeds)
     if (
         not seeds
@@ -201,22 +184,28 @@ def restart_stability(
     ):
         raise ValueError(f"seeds must be one or more distinct ints >= 0; got {seeds!r}.")
     seeds = tuple(int(s) for s in seeds)
-    common = dict(n_init=n_init, init_params=init_params, reg_covar=reg_covar, tol=tol, max_iter=max_iter)
-    check_settings(n_components=1, covariance_type="full", random_state=0, **common)
+    common = dict(
+        n_init=n_init, init_params=init_params, reg_covar=reg_covar, tol=tol, max_iter=max_iter, stopping=stopping
+    )
+    for c in covariance_types:
+        check_settings(n_components=1, covariance_type=c, random_state=0, **common)
     X = check_data(X)
+    for c in covariance_types:
+        model_name(c, X.shape[1])
     scaling = Scaling.of(X)
+    problem = Problem.of(scaling.forward(X))
     grid = [(k, c, seed) for c in covariance_types for k in ks for seed in seeds]
 
     outcomes = {}
-    with parallel_fits(-1 if n_jobs is None else n_jobs, n_rows=X.shape[0]) as jobs:
-        tasks = (delayed(_seeded_fit)(cell, X, scaling, common) for cell in grid)
+    with parallel_fits(-1 if n_jobs is None else n_jobs) as jobs:
+        tasks = (delayed(_seeded_fit)(cell, X, problem, scaling, common) for cell in grid)
         for done, (cell, outcome) in enumerate(jobs(tasks), 1):
             outcomes[cell] = outcome
             if progress is not None:
                 progress(done, len(grid))
 
     fits = pd.DataFrame(
-        [_fit_row(cell, outcomes[cell]) for cell in grid], columns=list(STABILITY_FIT_COLUMNS)
+        [_fit_row(cell, outcomes[cell], X.shape[1]) for cell in grid], columns=list(STABILITY_FIT_COLUMNS)
     )
     failed = np.full(len(X), -1)
 
@@ -256,11 +245,11 @@ def fit_diagnostics(result: FitResult, X) -> pd.DataFrame:
         ``condition_number``; ``relative_smallest_variance``, the component's
         smallest variance as a fraction of the data's in the same direction
         (unlike the condition number, it does not depend on the units of the
-        columns); flags ``collapsed`` (that fraction is below
-        ``COLLAPSE_RATIO``), ``too_small`` (fewer than d + 1 points' worth of
-        responsibility) and ``empty`` (no point is assigned to it), and a
-        plain-language ``note``. ``result.degenerate`` is true exactly when
-        some component is ``collapsed`` or ``too_small``.
+        columns); flags ``collapsed`` (that fraction is at most
+        ``gmm_core.fit.collapse_threshold(reg_covar)``: ``result.degenerate`` says
+        so too), ``too_small`` (fewer than d + 1 points' worth of
+        responsibility: a covariance of its own rests on few points) and ``empty``
+        (no point is assigned to it), and a plain-language ``note``.
     """
     X = check_data(X)
     n, d = X.shape
@@ -269,9 +258,9 @@ def fit_diagnostics(result: FitResult, X) -> pd.DataFrame:
             f"X must be the data the model was fitted to, of shape ({result.n_samples}, "
             f"{result.n_features}); got ({n}, {d})."
         )
-    data_cov = np.atleast_2d(np.cov(X, rowvar=False, bias=True))
-    # As in fit_gmm: collinear data must not make every component look collapsed.
-    data_cov = data_cov + 1e-12 * np.trace(data_cov) * np.eye(d)
+    # The fit's own yardstick (in data units): the data's covariance, floored for collinear columns.
+    data_cov = regulariser_shape(X)
+    threshold = collapse_threshold(result.settings.reg_covar)
     points = np.bincount(result.labels, minlength=result.n_components)
     rows = []
     for k in range(result.n_components):
@@ -279,7 +268,7 @@ def fit_diagnostics(result: FitResult, X) -> pd.DataFrame:
         eigenvalues = linalg.eigvalsh(cov)
         relative = float(linalg.eigh(cov, data_cov, eigvals_only=True)[0])
         size = float(result.effective_sizes[k])
-        collapsed = relative < COLLAPSE_RATIO
+        collapsed = relative <= threshold
         too_small = size < d + 1
         empty = points[k] == 0
         notes = []
@@ -314,145 +303,25 @@ def fit_diagnostics(result: FitResult, X) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(DIAGNOSTIC_COLUMNS))
 
 
-def restart_report(
-    X,
-    *,
-    n_components: int,
-    covariance_type: str = "full",
-    n_init: int = DEFAULT_N_INIT,
-    random_state: int | None = 0,
-    init_params: str = "kmeans",
-    reg_covar: float = DEFAULT_REG_COVAR,
-    tol: float = DEFAULT_TOL,
-    max_iter: int = DEFAULT_MAX_ITER,
-) -> pd.DataFrame:
-    """Every EM restart of a ``fit_gmm`` call with these settings, not only the one kept.
-
-    scikit-learn's ``n_init`` draws all restarts from ONE random number
-    generator seeded with ``random_state``, so restart 2 has no integer seed of
-    its own. Here the restarts run one by one as ``n_init=1`` fits that share
-    that generator, which consumes it exactly as ``n_init`` does: the rows are
-    the very restarts inside ``fit_gmm(..., n_init=n_init, random_state=random_state)``,
-    restart 1 equals ``fit_gmm(..., n_init=1)``, and the ``kept`` row is the
-    restart that call returns (chosen as scikit-learn chooses, by the
-    likelihood at the last E-step, first on ties). With ``random_state=None``
-    the restarts are random and match no other call.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, d)
-    n_components, covariance_type, n_init, random_state, init_params, reg_covar, tol, max_iter
-        As in :func:`~gmm_core.fit.fit_gmm`.
-
-    Returns
-    -------
-    pandas.DataFrame of shape (n_init, len(RESTART_COLUMNS))
-        ``restart`` (1..n_init), ``log_likelihood``, ``bic`` and ``icl`` in data
-        units, ``converged``, ``n_iter``, ``degenerate``, ``reason`` (plain
-        words) and ``kept``. A restart in which a component collapsed has NaN
-        criteria and says so; scikit-learn aborts the whole fit there (``fit_gmm``
-        raises ``FitError``), and ``kept`` marks the best of the other restarts.
-
-    Raises
-    ------
-    DataError, FitError, ValueError
-        As :func:`~gmm_core.fit.fit_gmm`.
-    """
-    X, scaling, settings = prepare(
-        X,
-        n_components=n_components,
-        covariance_type=covariance_type,
-        n_init=n_init,
-        random_state=random_state,
-        init_params=init_params,
-        reg_covar=reg_covar,
-        tol=tol,
-        max_iter=max_iter,
-    )
-    Z = scaling.forward(X)
-    n, d = Z.shape
-    p = n_parameters(settings.n_components, d, settings.covariance_type)
-    generator = check_random_state(settings.random_state)
-    rows, lower_bounds = [], []
-    # Convergence is reported per row; tiny matrices run fastest on one thread.
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for restart in range(1, settings.n_init + 1):
-            model = settings.estimator(n_init=1, random_state=generator)
-            try:
-                model.fit(Z)
-            except ValueError as exc:
-                if "ill-defined empirical covariance" not in str(exc):
-                    raise
-                rows.append(
-                    {
-                        "restart": restart,
-                        "log_likelihood": np.nan,
-                        "bic": np.nan,
-                        "icl": np.nan,
-                        "converged": False,
-                        "n_iter": 0,
-                        "degenerate": False,
-                        "reason": "A component collapsed onto a single point or line during EM.",
-                    }
-                )
-                lower_bounds.append(-np.inf)
-                continue
-            responsibilities = model.predict_proba(Z)
-            # As in fit_gmm: dividing by s shrinks every density by s**d.
-            log_likelihood = float(model.score(Z) * n - n * d * np.log(scaling.scale))
-            bic = -2.0 * log_likelihood + p * np.log(n)
-            with np.errstate(divide="ignore"):
-                icl = bic - 2.0 * float(np.sum(np.log(responsibilities.max(axis=1))))
-            covariances = full_covariances(
-                model.covariances_, settings.covariance_type, settings.n_components, d
-            )
-            collapse = collapse_reasons(Z, covariances, responsibilities.sum(axis=0))
-            messages = list(collapse)
-            if not model.converged_:
-                messages.append(
-                    f"EM did not converge within {settings.max_iter} iterations (tol {settings.tol:g})."
-                )
-            rows.append(
-                {
-                    "restart": restart,
-                    "log_likelihood": log_likelihood,
-                    "bic": float(bic),
-                    "icl": float(icl),
-                    "converged": bool(model.converged_),
-                    "n_iter": int(model.n_iter_),
-                    "degenerate": bool(collapse),
-                    "reason": " ".join(messages),
-                }
-            )
-            lower_bounds.append(model.lower_bound_)
-    table = pd.DataFrame(rows, columns=list(RESTART_COLUMNS))
-    table["kept"] = False
-    if np.isfinite(lower_bounds).any():
-        # scikit-learn keeps the first restart with the highest lower bound.
-        table.loc[int(np.argmax(lower_bounds)), "kept"] = True
-    return table
-
-
-def _seeded_fit(cell: tuple[int, str, int], X, scaling: Scaling, common: dict) -> tuple[tuple, FitResult | str]:
+def _seeded_fit(cell: tuple[int, str, int], X, problem: Problem, scaling: Scaling,
+                common: dict) -> tuple[tuple, FitResult | str]:
     """``(cell, fit or failure reason)`` of one (k, covariance type, seed), in a worker."""
     k, covariance_type, seed = cell
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the table
+    with threadpool_limits(1):
         try:
             check_fittable(X, k)
             settings = check_settings(n_components=k, covariance_type=covariance_type, random_state=seed, **common)
-            return cell, fit_scaled(X, scaling, settings)
+            return cell, fit_prepared(problem, scaling, settings)
         except (FitError, DataError) as exc:
             return cell, str(exc)
 
 
-def _fit_row(cell: tuple[int, str, int], outcome: FitResult | str) -> dict:
+def _fit_row(cell: tuple[int, str, int], outcome: FitResult | str, d: int) -> dict:
     k, covariance_type, seed = cell
     base = {
         "k": k,
         "covariance_type": covariance_type,
-        "mclust_name": MCLUST_NAMES[covariance_type],
+        "model": model_name(covariance_type, d),
         "seed": seed,
     }
     if isinstance(outcome, str):
@@ -481,7 +350,7 @@ def _model_summary(fits: pd.DataFrame, labels: Mapping, n_seeds: int) -> pd.Data
     eligible = fits[~fits["degenerate"] & fits["bic"].notna()]
     bic = eligible.groupby(keys, sort=False)["bic"]
     winners = eligible.loc[eligible.groupby("seed")["bic"].idxmin(), keys]
-    models = fits[[*keys, "mclust_name"]].drop_duplicates(keys).set_index(keys)
+    models = fits[[*keys, "model"]].drop_duplicates(keys).set_index(keys)
     models["n_eligible"] = bic.size()
     models["bic_median"] = bic.median()
     models["bic_min"] = bic.min()

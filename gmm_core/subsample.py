@@ -9,7 +9,7 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.metrics import pairwise_distances_argmin
 from threadpoolctl import threadpool_limits
 
-from .fit import Scaling, check_data
+from .scaling import Scaling, check_data
 
 #: Strata: more than the components a sweep usually tries, so that each
 #: cluster of the data falls into a stratum of its own.

@@ -29,8 +29,8 @@ from gmm_core import (
     FitSettings,
     em_trace,
     fit_gmm,
+    SubsampleInfo,
     initial_means,
-    restart_report,
     sweep,
 )
 from gmm_core.selection import SUBSAMPLE_MAX_ROWS
@@ -47,8 +47,7 @@ if TYPE_CHECKING:  # ui.warm uses this module
 class SweepRecord:
     """A finished sweep: the table of ``gmm_core.sweep`` and what it was run on.
 
-    ``subsample`` is the sweep's ``attrs["subsample"]`` when it chose on a subsample
-    (see :func:`run_sweep`), else None; ``table.attrs`` is empty.
+    ``subsample`` says how the sweep chose on a subsample (see :func:`run_sweep`), else None.
     """
 
     content_hash: str
@@ -57,7 +56,7 @@ class SweepRecord:
     n_init: int
     settings: dict
     table: pd.DataFrame
-    subsample: dict | None = None
+    subsample: SubsampleInfo | None = None
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -144,7 +143,7 @@ def fit(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _sweep_one_k(content_hash: str, k: int, covariance_types: tuple, options: tuple, _X) -> pd.DataFrame:
     """``gmm_core.sweep`` for one K and every covariance type in ``covariance_types``."""
-    return sweep(_X, ks=[k], covariance_types=covariance_types, **dict(options))
+    return sweep(_X, ks=[k], covariance_types=covariance_types, **dict(options)).table
 
 
 def run_sweep(
@@ -183,16 +182,14 @@ def run_sweep(
             previous.content_hash, previous.ks, previous.covariance_types, previous.n_init, previous.settings
         ) == (dataset.content_hash, ks, covariance_types, n_init, options):
             return previous
-        table = sweep(
+        result = sweep(
             dataset.X, ks=ks, covariance_types=covariance_types, max_rows=SUBSAMPLE_MAX_ROWS,
             progress=progress, **options,
         )
-        subsample = table.attrs["subsample"]
+        table, subsample = result.table, result.subsample
     else:
         table = _sweep_by_k(dataset, ks, covariance_types, options, progress)
         subsample = None
-    # Kept in the record instead: Streamlit would send attrs to the browser with every table.
-    table.attrs = {}
     return SweepRecord(
         content_hash=dataset.content_hash,
         ks=ks,
@@ -217,17 +214,6 @@ def _sweep_by_k(dataset: Dataset, ks, covariance_types, options: dict, progress)
     table = table.assign(_order=order).sort_values(["_order", "k"]).drop(columns="_order").reset_index(drop=True)
     table["best_bic"] = table.index == best_index(table, "BIC")
     return table
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _restarts(content_hash: str, settings: tuple, _X) -> pd.DataFrame | FitError | DataError:
-    """Every restart of the fit, or the error saying why there is none."""
-    return _outcome(restart_report, _X, **dict(settings))
-
-
-def restarts(dataset: Dataset, settings: FitSettings) -> pd.DataFrame:
-    """``gmm_core.restart_report`` on ``dataset.X`` with ``settings``, cached like :func:`fit`."""
-    return _raise_error(_restarts(dataset.content_hash, tuple(asdict(settings).items()), dataset.X))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -288,14 +288,15 @@ def build_dataset(
     X, report = feature_matrix(table.frame, columns)
     d = X.shape[1]
     center, scale = np.zeros(d), np.ones(d)
+    constant = [name for name, low, high in zip(columns, X.min(axis=0), X.max(axis=0)) if low == high]
+    # Every column constant: the fit says that all rows are identical.
+    if 0 < len(constant) < d:
+        raise DataError(
+            f"Column {constant[0]!r} has the same value in every used row, so it says nothing about "
+            "clusters and no covariance can be estimated with it. Choose another column."
+        )
     if standardize:
         center, scale = X.mean(axis=0), X.std(axis=0)
-        constant = [name for name, s in zip(columns, scale) if not s > 0]
-        if constant:
-            raise DataError(
-                f"Column {constant[0]!r} has the same value in every used row, so it cannot be "
-                "standardised and says nothing about clusters. Choose another column."
-            )
         X = (X - center) / scale
     X = np.ascontiguousarray(X)
     X.flags.writeable = False

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 from sklearn.metrics import adjusted_rand_score
 
-from gmm_core import DataError, FitError, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
+from gmm_core import FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
 from ui import cache, figures, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
@@ -219,10 +219,7 @@ def known_labels(dataset: Dataset, match: LabelMatch | None) -> None:
 
 
 def diagnostics(dataset: Dataset, result: FitResult) -> None:
-    """Per-component diagnostics and every EM restart, in an expander that opens when something is wrong.
-
-    The expander runs its content only while open: the restarts are refitted one by one.
-    """
+    """Per-component diagnostics and every EM start, in an expander that opens when something is wrong."""
     table = fit_diagnostics(result, dataset.X)
     troubled = result.degenerate or not result.converged or table["empty"].any()
     expander = st.expander(
@@ -232,10 +229,7 @@ def diagnostics(dataset: Dataset, result: FitResult) -> None:
     if not expander.open:
         return
     with expander:
-        try:
-            restarts = cache.restarts(dataset, result.settings)
-        except (FitError, DataError) as exc:
-            restarts, restart_error = None, str(exc)
+        restarts = result.restarts
         cells = st.columns(4)
         cells[0].metric("Smallest weight", f"{table['weight'].min():.3f}")
         cells[1].metric("Fewest points in a component", f"{table['points'].min():,}")
@@ -243,8 +237,7 @@ def diagnostics(dataset: Dataset, result: FitResult) -> None:
             "Largest condition number", format_number(table["condition_number"].max(), 3),
             help="Largest over smallest variance of a component's ellipse; very large means nearly flat.",
         )
-        if restarts is not None:
-            cells[3].metric("Restarts converged", f"{int(restarts['converged'].sum())} of {len(restarts)}")
+        cells[3].metric("Restarts converged", f"{int(restarts['converged'].sum())} of {len(restarts)}")
         notes = table[table["note"] != ""]
         show_lines(f"Component {row.component}: {row.note}" for row in notes.itertuples())
         st.dataframe(
@@ -255,12 +248,9 @@ def diagnostics(dataset: Dataset, result: FitResult) -> None:
             },
         )
         st.markdown("**Every restart** (the kept one is ticked)")
-        if restarts is None:
-            st.error(escape_markdown(restart_error))
-        else:
-            st.dataframe(restarts, hide_index=True, key="restart_table")
-            st.caption(
-                f"The {len(restarts)} EM runs behind this fit, from the seed's {escape_markdown(result.settings.init_params)} "
-                "starts; the fit keeps the one with the highest likelihood. A restart whose component "
-                "collapsed has no criteria and says why."
-            )
+        st.dataframe(restarts, hide_index=True, key="restart_table")
+        st.caption(
+            f"The {len(restarts)} EM runs behind this fit, from the seed's {escape_markdown(result.settings.init_params)} "
+            "starts; the fit keeps the one with the highest likelihood among those that did not collapse. "
+            "A restart that broke down has no criteria and says why."
+        )

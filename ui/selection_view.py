@@ -118,10 +118,10 @@ def results(record: SweepRecord) -> None:
 
 def subsample_notice(subsample: dict) -> None:
     """Say that the sweep chose on a subsample, and show its candidates' criteria on all rows."""
-    candidates = subsample["candidates"]
+    candidates = subsample.candidates
     names = "; ".join(model_label(c["k"], c["covariance_type"]) for c in candidates)
     st.info(
-        f"Chosen on a stratified subsample of {subsample['rows']:,} of {subsample['total_rows']:,} rows; "
+        f"Chosen on a stratified subsample of {subsample.rows:,} of {subsample.total_rows:,} rows; "
         f"the {len(candidates)} best by subsample BIC were scored on all rows: {escape_markdown(names)}. "
         "The best by BIC on all rows is the one marked best by BIC. The curves and the table below show "
         "criteria on the subsample.",
@@ -175,7 +175,7 @@ def evidence(record: SweepRecord) -> None:
     table = record.table
     if record.subsample is not None:
         # Criteria on all rows exist for the candidates only; the subsample's are not comparable with them.
-        table = pd.DataFrame(record.subsample["candidates"]).assign(degenerate=False)
+        table = pd.DataFrame(list(record.subsample.candidates)).assign(degenerate=False)
     try:
         sentence = recommendation(table)
     except ValueError:
@@ -183,7 +183,7 @@ def evidence(record: SweepRecord) -> None:
     st.info(escape_markdown(sentence), icon=":material/lightbulb:")
     if record.subsample is not None:
         st.caption(
-            f"On all {record.subsample['total_rows']:,} rows, among the {len(table)} models the subsample "
+            f"On all {record.subsample.total_rows:,} rows, among the {len(table)} models the subsample "
             "ranked best; the other models were compared on the subsample only (the table above)."
         )
     number = st.column_config.NumberColumn(format="%.2f")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from gmm_core import (
     COVARIANCE_TYPES,
+    DEFAULT_INIT,
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
     DEFAULT_SWEEP_N_INIT,
@@ -98,7 +99,7 @@ MODEL_DEFAULTS: dict[str, object] = {
     N_COMPONENTS: 3,
     N_INIT: 8,
     SEED: 0,
-    INIT_PARAMS: "kmeans",
+    INIT_PARAMS: DEFAULT_INIT,
     REG_COVAR: DEFAULT_REG_COVAR,
     TOL: DEFAULT_TOL,
     MAX_ITER: DEFAULT_MAX_ITER,

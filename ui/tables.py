@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gmm_core import MCLUST_NAMES, FitResult, bic_evidence
+from gmm_core import FitResult, bic_evidence, display_name
+from gmm_core.criteria import eligible as eligible_rows
 from gmm_core.selection import SUBSAMPLE_COLUMN
 
 #: Criteria offered for model choice: label -> sweep column. Lower is better for each.
@@ -51,8 +52,8 @@ def parameter_table(result: FitResult, feature_names) -> pd.DataFrame:
 
 
 def eligible(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a sweep table that may be chosen: fitted and not degenerate."""
-    return table[~table["degenerate"] & table["bic"].notna()]
+    """Rows of a sweep table that may be chosen (``gmm_core.eligible``)."""
+    return table[eligible_rows(table)]
 
 
 def best_index(table: pd.DataFrame, criterion: str = "BIC", *, by_type: bool = False):
@@ -90,8 +91,8 @@ def sweep_table(table: pd.DataFrame, criterion: str = "BIC") -> pd.DataFrame:
 
 
 def model_label(k: int, covariance_type: str) -> str:
-    """'full (VVV), K = 3'."""
-    return f"{covariance_type} ({MCLUST_NAMES[covariance_type]}), K = {k}"
+    """'full (VVV), K = 3' (or 'VEV, K = 2')."""
+    return f"{display_name(covariance_type)}, K = {k}"
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from gmm_core import FitResult, FitSettings
+from gmm_core import FitResult, FitSettings, SubsampleInfo
 from ui import cache, state
 from ui.dataset import Dataset
 from ui.tables import model_label
@@ -34,7 +34,7 @@ MAX_STARTS = 64
 
 @dataclass(frozen=True, eq=False)
 class Start:
-    """Where a fit starts: ``fit_gmm``'s ``weights_init``, ``means_init`` and ``precisions_init``.
+    """Where a fit starts: ``fit_gmm``'s ``weights_init``, ``means_init`` and ``covariances_init``.
 
     ``origin`` says, for the page, which model they come from; ``key`` identifies the
     values for the fit cache.
@@ -117,16 +117,16 @@ def remember(dataset: Dataset, result: FitResult) -> None:
     )
 
 
-def start_from_sweep(dataset: Dataset, settings: FitSettings, subsample: dict) -> None:
+def start_from_sweep(dataset: Dataset, settings: FitSettings, subsample: SubsampleInfo) -> None:
     """Start the fit of ``settings`` from its fit in a subsampled sweep of ``dataset``.
 
     The sweep's refit of its best model starts the same way, so the Fit page then
     shows exactly the model the sweep scored on all rows.
     """
-    params = subsample["starts"].get((settings.n_components, settings.covariance_type))
+    params = subsample.starts.get((settings.n_components, settings.covariance_type))
     if params is None:
         return
-    origin = f"its fit to the stratified subsample of {subsample['rows']:,} rows in the sweep"
+    origin = f"its fit to the stratified subsample of {subsample.rows:,} rows in the sweep"
     _set((dataset.content_hash, settings), Start.of(origin, params))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from tests.app.conftest import chart, goto, n_points, open_app, sidebar_text, traces, upload
@@ -144,11 +145,15 @@ def test_more_components_than_distinct_points_says_how_many_fit():
 
 
 def test_collapsed_components_are_explained():
-    at = upload_after_good_file((DATA / "constant_column.csv").read_bytes(), "constant.csv")
+    # 40 scattered rows and 20 copies of one point: a full component shrinks onto the copies.
+    rng = np.random.default_rng(0)
+    rows = np.vstack([rng.normal(size=(40, 2)), np.tile([[5.0, 5.0]], (20, 1))])
+    data = ("x,y\n" + "\n".join(f"{x:.6f},{y:.6f}" for x, y in rows)).encode()
+    at = upload_after_good_file(data, "collapse.csv")
+    at.number_input(key="n_components").set_value(2).run()
     goto(at, "fit")
     warnings = texts(at.warning)
     assert any("collapsed onto a line or point" in w for w in warnings), warnings
-    assert any("points' worth of data" in w for w in warnings), warnings
     assert any("Choose fewer components" in w for w in warnings), warnings
     assert "degenerate" in plain(sidebar_text(at))
 
@@ -167,7 +172,7 @@ def test_em_breakdown_without_regularisation_keeps_the_last_model():
     assert not at.error
     at.number_input(key="reg_covar").set_value(0.0).run()
     (error,) = texts(at.error)
-    assert "EM broke down while fitting the full model with 3 components" in error
+    assert "EM broke down from every start while fitting full (VVV) with 3 components" in error
     assert "a larger reg_covar (now 0)" in error
     assert_no_raw_library_text([error])
     assert "Showing the last model that could be fitted instead: full (VVV), K = 3." in texts(at.info)
@@ -194,12 +199,12 @@ def test_sweep_on_tiny_data_marks_impossible_fits():
     assert "failed fit(s) are never chosen" in "\n".join(texts(at.caption))
 
 
-def test_standardising_a_constant_column_is_refused_plainly():
+def test_a_constant_column_is_named_and_refused_plainly():
     at = upload_after_good_file((DATA / "constant_column.csv").read_bytes(), "constant.csv")
-    at.toggle(key="standardize").set_value(True).run()
     (error,) = texts(at.error)
-    assert "Column 'y' has the same value in every used row, so it cannot be standardised" in error
-    assert "constant.csv" in plain(sidebar_text(at)) and "(standardised)" not in plain(sidebar_text(at))
+    assert "Column 'y' has the same value in every used row, so it says nothing about clusters" in error
+    assert "Still using: good.csv" in plain(sidebar_text(at)) or "good.csv" in plain(sidebar_text(at))
+    assert "constant.csv" not in plain(sidebar_text(at))
 
 
 def test_exactly_collinear_columns_get_guidance():

@@ -20,7 +20,7 @@ from gmm_core import (
     load_dataset,
     make_blobs_frame,
     match_labels,
-    model_name,
+    describe_model,
     recommendation,
     restart_stability,
 )
@@ -214,7 +214,7 @@ def test_evidence_names_the_runner_up_in_kass_raftery_words(app):
     sentence = recommendation(table)
     assert escape_markdown(sentence) in [i.value for i in app.info]
     ranked = bic_evidence(table).dropna(subset=["delta_bic"]).sort_values("delta_bic")
-    assert f"The runner-up, {model_name(ranked.iloc[1])}, has a BIC" in sentence
+    assert f"The runner-up, {describe_model(ranked.iloc[1])}, has a BIC" in sentence
     evidence = table_with(app, "evidence for the best")
     assert evidence["model"].tolist() == [model_label(r.k, r.covariance_type) for r in ranked.itertuples()]
     assert evidence["evidence for the best"].iloc[0] == "best" and evidence["Δ BIC"].iloc[0] == 0
@@ -320,4 +320,5 @@ def test_the_exported_script_reproduces_labels_and_bic(app, tmp_path):
     run = subprocess.run([sys.executable, "-c", source], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "labels agree: 150 of 150 rows" in run.stdout
-    assert float(run.stdout.split("BIC: ")[1]) == pytest.approx(result.bic, rel=1e-9)
+    # scikit-learn's EM, started at the model, confirms it to within EM's tolerance.
+    assert float(run.stdout.split("BIC: ")[1]) == pytest.approx(result.bic, abs=0.01)

@@ -23,21 +23,21 @@ def test_a_large_sweep_uses_a_subsample_says_so_and_adopts_its_best(app):
     assert not app.exception, app.exception
 
     record = app.session_state["sweep"]
-    assert record.subsample is not None and record.subsample["total_rows"] == N_ROWS
-    assert (record.table["criteria_rows"] == record.subsample["rows"]).all()
+    assert record.subsample is not None and record.subsample.total_rows == N_ROWS
+    assert (record.table["criteria_rows"] == record.subsample.rows).all()
     notice = next(i.value for i in app.info if "stratified subsample" in i.value)
-    assert f"{record.subsample['rows']:,} of {N_ROWS:,} rows" in notice
+    assert f"{record.subsample.rows:,} of {N_ROWS:,} rows" in notice
     candidates = next(d.value for d in app.dataframe if "BIC on all rows" in d.value.columns)
-    assert len(candidates) == len(record.subsample["candidates"]) == 3
-    assert np.allclose(candidates["BIC on all rows"], [c["bic"] for c in record.subsample["candidates"]])
+    assert len(candidates) == len(record.subsample.candidates) == 3
+    assert np.allclose(candidates["BIC on all rows"], [c["bic"] for c in record.subsample.candidates])
 
     best = record.table[record.table["best_bic"]].iloc[0]
     assert app.selectbox(key="chosen_model").value == f"{best['covariance_type']}|{best['k']}"
     # The evidence compares the candidates on all rows, so it recommends the model marked best.
     sentence = next(i.value for i in app.info if "BIC prefers" in i.value).replace("\\", "")
-    assert sentence.startswith(f"BIC prefers {best['covariance_type']} ({best['mclust_name']}) with {best['k']} ")
+    assert sentence.startswith(f"BIC prefers {best['covariance_type']} ({best['model']}) with {best['k']} ")
     evidence = next(d.value for d in app.dataframe if "evidence for the best" in d.value.columns)
-    assert sorted(evidence["BIC"]) == sorted(c["bic"] for c in record.subsample["candidates"])
+    assert sorted(evidence["BIC"]) == sorted(c["bic"] for c in record.subsample.candidates)
     app.button(key="use_model").click().run()
     assert app.session_state["cov_type"] == best["covariance_type"]
     assert app.session_state["n_components"] == best["k"]

@@ -282,7 +282,7 @@ def test_a_repeated_sweep_comes_from_the_cache_and_matches_the_core(app):
     assert not app.exception
     again = app.session_state["sweep"].table
     X = make_blobs_frame()[["x", "y"]].to_numpy()
-    expected = sweep(X, ks=[1, 2], covariance_types=["tied", "diag"], n_init=3, random_state=0)
+    expected = sweep(X, ks=[1, 2], covariance_types=["tied", "diag"], n_init=3, random_state=0).table
     for table in (first, again):
         assert table[["k", "covariance_type", "best_bic"]].equals(expected[["k", "covariance_type", "best_bic"]])
         assert np.allclose(table["bic"], expected["bic"])

@@ -7,8 +7,8 @@ from tests.app.conftest import APP, goto, sidebar_text, upload
 from ui.text import escape_markdown as md
 
 SEED_LINK = {
-    "cov_type": "full", "n_components": "3", "n_init": "8", "seed": "0", "init": "kmeans",
-    "reg_covar": "1e-06", "tol": "1e-06", "max_iter": "1000",
+    "cov_type": "full", "n_components": "3", "n_init": "8", "seed": "0", "init": "hc+kmeans",
+    "reg_covar": "1e-08", "tol": "0.001", "max_iter": "1000",
     "source": "generate", "gen_variant": "blobs", "gen_n_samples": "600", "gen_centers": "3",
     "gen_spread": "1.0,1.4,0.8", "gen_seed": "7", "cols": ["x", "y"], "standardize": "0",
 }

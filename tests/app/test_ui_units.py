@@ -114,7 +114,8 @@ def test_small_data_use_svg_scatter(result, blobs):
 
 
 def test_criteria_figure_never_marks_a_degenerate_fit_best():
-    table = sweep(make_blobs_frame()[["x", "y"]].to_numpy(), ks=[1, 2, 3], covariance_types=["full", "diag"], n_init=1)
+    table = sweep(make_blobs_frame()[["x", "y"]].to_numpy(), ks=[1, 2, 3], covariance_types=["full", "diag"],
+                  n_init=1).table
     table.loc[table["bic"].idxmin(), "degenerate"] = True
     figure = figures.criteria_figure(table)
     best = [t for t in figure.data if t.meta == "best_overall"]
@@ -198,7 +199,7 @@ def test_model_document_is_strict_json_with_everything_needed(result):
     assert np.array(model["covariances"]).shape == (3, 2, 2)
     assert loaded["settings"] == {
         "n_components": 3, "covariance_type": "full", "n_init": 2, "random_state": 0,
-        "init_params": "kmeans", "reg_covar": 1e-06, "tol": 1e-06, "max_iter": 1000,
+        "init_params": "hc+kmeans", "reg_covar": 1e-08, "tol": 0.001, "max_iter": 1000, "stopping": "aitken",
     }
     assert loaded["fit"]["bic"] == pytest.approx(result.bic)
     assert loaded["start"] == {}
@@ -212,7 +213,7 @@ def test_model_document_of_a_warm_start_holds_the_start(blobs, result):
     warm = fit_gmm(blobs, n_components=3, **result.as_start())
     document = model_document(warm, source={}, content_hash="h", feature_names=["x", "y"])
     start = json.loads(model_json(document))["start"]
-    assert set(start) == {"weights_init", "means_init", "precisions_init"}
+    assert set(start) == {"weights_init", "means_init", "covariances_init"}
     for name, value in result.as_start().items():
         np.testing.assert_array_equal(start[name], value)
 

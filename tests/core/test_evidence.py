@@ -10,7 +10,7 @@ from gmm_core.selection import SWEEP_COLUMNS, sweep
 
 @pytest.fixture(scope="module")
 def faithful_sweep(faithful):
-    return sweep(faithful, ks=range(1, 10))
+    return sweep(faithful, ks=range(1, 10)).table
 
 
 def models(*rows):
@@ -18,7 +18,7 @@ def models(*rows):
     names = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
     return pd.DataFrame(
         [
-            {"k": k, "covariance_type": c, "mclust_name": names[c], "bic": bic, "icl": icl, "degenerate": bad}
+            {"k": k, "covariance_type": c, "model": names[c], "bic": bic, "icl": icl, "degenerate": bad}
             for k, c, bic, icl, bad in rows
         ]
     )
@@ -72,7 +72,7 @@ def test_old_faithful_recommendation_names_the_runner_up(faithful_sweep):
     delta = runner_up["bic"] - eligible.iloc[0]["bic"]
     text = recommendation(faithful_sweep)
     assert text.startswith("BIC prefers tied (EEE) with 3 components. ")
-    name = f"{runner_up['covariance_type']} ({runner_up['mclust_name']}) with {runner_up['k']} components"
+    name = f"{runner_up['covariance_type']} ({runner_up['model']}) with {runner_up['k']} components"
     assert f"The runner-up, {name}, has a BIC {delta:.1f} higher: {kass_raftery(delta)} evidence" in text
     icl_best = eligible.sort_values("icl").iloc[0]
     assert (icl_best["k"], icl_best["covariance_type"]) == (2, "full")
@@ -110,4 +110,4 @@ def test_no_eligible_model_and_foreign_tables_are_refused():
     with pytest.raises(ValueError, match="No model could be compared"):
         recommendation(models((2, "full", 10.0, 12.0, True)))
     with pytest.raises(ValueError, match=r"table lacks the column\(s\) icl, degenerate"):
-        bic_evidence(pd.DataFrame({"k": [1], "covariance_type": ["full"], "mclust_name": ["VVV"], "bic": [1.0]}))
+        bic_evidence(pd.DataFrame({"k": [1], "covariance_type": ["full"], "model": ["VVV"], "bic": [1.0]}))

@@ -1,12 +1,9 @@
-import os
-
 import pandas as pd
 import pytest
 from distributed import LocalCluster
-from joblib import delayed
 
 from gmm_core import make_blobs_frame, parallel, sweep
-from gmm_core.parallel import PROCESS_MAX_ROWS, SCHEDULER_ENV, dask_scheduler, parallel_fits
+from gmm_core.parallel import SCHEDULER_ENV, dask_scheduler
 
 SMALL_SWEEP = dict(ks=[1, 2, 3], covariance_types=["full", "spherical"], n_init=2)
 
@@ -20,21 +17,12 @@ def test_the_scheduler_comes_from_the_environment(monkeypatch, value, expected):
     assert dask_scheduler() == expected
 
 
-def test_without_a_scheduler_small_fits_run_in_worker_processes_and_large_ones_here(monkeypatch):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_threads_give_the_table_of_one_fit_at_a_time(blobs, monkeypatch, n_jobs):
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
-    with parallel_fits(2, n_rows=PROCESS_MAX_ROWS) as jobs:
-        assert os.getpid() not in set(jobs(delayed(os.getpid)() for _ in range(4)))
-    with parallel_fits(2, n_rows=PROCESS_MAX_ROWS + 1) as jobs:
-        assert set(jobs(delayed(os.getpid)() for _ in range(4))) == {os.getpid()}
-    with parallel_fits(1, n_rows=10) as jobs:  # one job: no worker to start
-        assert set(jobs(delayed(os.getpid)() for _ in range(2))) == {os.getpid()}
-
-
-def test_processes_and_threads_give_the_same_table(blobs, monkeypatch):
-    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
-    in_processes = sweep(blobs, **SMALL_SWEEP)
-    monkeypatch.setattr(parallel, "PROCESS_MAX_ROWS", 0)
-    pd.testing.assert_frame_equal(sweep(blobs, **SMALL_SWEEP), in_processes, check_exact=True)
+    pd.testing.assert_frame_equal(
+        sweep(blobs, n_jobs=n_jobs, **SMALL_SWEEP).table, sweep(blobs, n_jobs=1, **SMALL_SWEEP).table, check_exact=True
+    )
 
 
 def test_sweep_on_a_dask_cluster_equals_the_local_sweep(blobs, monkeypatch):
@@ -55,9 +43,10 @@ def test_sweep_on_a_dask_cluster_equals_the_local_sweep(blobs, monkeypatch):
     # joblib may batch short tasks, so only "some ran there" is certain.
     assert executed > 0
     assert calls == list(range(1, 7))
-    pd.testing.assert_frame_equal(remote, local, check_exact=True)
-    pd.testing.assert_frame_equal(remote_subsample, local_subsample, check_exact=True)
-    assert remote_subsample.attrs == local_subsample.attrs
+    pd.testing.assert_frame_equal(remote.table, local.table, check_exact=True)
+    pd.testing.assert_frame_equal(remote_subsample.table, local_subsample.table, check_exact=True)
+    assert remote_subsample.subsample.candidates == local_subsample.subsample.candidates
+    assert remote_subsample.subsample.refit == local_subsample.subsample.refit
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(blobs, monkeypatch):

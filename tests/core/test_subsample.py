@@ -15,9 +15,9 @@ def large_blobs() -> np.ndarray:
 @pytest.fixture(scope="module")
 def subsample_sweep(large_blobs):
     calls = []
-    table = sweep(large_blobs, max_rows=800, progress=lambda done, total: calls.append((done, total)),
-                  **SUBSAMPLE_SWEEP)
-    return table, calls
+    result = sweep(large_blobs, max_rows=800, progress=lambda done, total: calls.append((done, total)),
+                   **SUBSAMPLE_SWEEP)
+    return result, calls
 
 
 def tiny_cluster_data(offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -67,13 +67,14 @@ def test_invalid_subsample_settings(options, message):
 
 
 def test_sweep_without_subsample_says_so(blobs):
-    table = sweep(blobs, ks=[1, 2], covariance_types=["full"], max_rows=len(blobs))
-    assert tuple(table.columns) == SWEEP_COLUMNS
-    assert table.attrs["subsample"] is None
+    result = sweep(blobs, ks=[1, 2], covariance_types=["full"], max_rows=len(blobs))
+    assert tuple(result.table.columns) == SWEEP_COLUMNS
+    assert result.subsample is None
 
 
 def test_subsample_rows_equal_single_fits_on_the_subsample(large_blobs, subsample_sweep):
-    table, calls = subsample_sweep
+    result, calls = subsample_sweep
+    table = result.table
     rows = stratified_subsample(large_blobs, max_rows=800, random_state=0)
     assert tuple(table.columns) == (*SWEEP_COLUMNS, "criteria_rows")
     assert (table["criteria_rows"] == 800).all()
@@ -86,12 +87,12 @@ def test_subsample_rows_equal_single_fits_on_the_subsample(large_blobs, subsampl
 
 
 def test_candidates_are_scored_and_the_best_refitted_on_all_rows(large_blobs, subsample_sweep):
-    table, _ = subsample_sweep
-    info = table.attrs["subsample"]
-    assert (info["rows"], info["total_rows"], info["random_state"]) == (800, 4000, 0)
+    result, _ = subsample_sweep
+    table, info = result.table, result.subsample
+    assert (info.rows, info.total_rows, info.random_state) == (800, 4000, 0)
     rows = stratified_subsample(large_blobs, max_rows=800, random_state=0)
     eligible = table[~table["degenerate"] & table["bic"].notna()].sort_values("bic", kind="stable")
-    candidates = info["candidates"]
+    candidates = info.candidates
     assert [(c["k"], c["covariance_type"]) for c in candidates] == list(
         zip(eligible["k"][:3], eligible["covariance_type"][:3])
     )
@@ -107,15 +108,15 @@ def test_candidates_are_scored_and_the_best_refitted_on_all_rows(large_blobs, su
     marked = table[table["best_bic"]]
     assert (marked["k"].item(), marked["covariance_type"].item()) == (best["k"], best["covariance_type"])
     start = fit_gmm(large_blobs[rows], n_components=best["k"], covariance_type=best["covariance_type"], n_init=1)
-    stored = info["starts"][best["k"], best["covariance_type"]]
+    stored = info.starts[best["k"], best["covariance_type"]]
     for name, value in start.as_start().items():
         np.testing.assert_allclose(stored[name], value, rtol=1e-12)
     refit = fit_gmm(
         large_blobs, n_components=best["k"], covariance_type=best["covariance_type"], n_init=1, **stored
     )
-    assert info["refit"]["bic"] == pytest.approx(refit.bic, rel=1e-12)
-    assert info["refit"]["icl"] == pytest.approx(refit.icl, rel=1e-12)
-    assert info["refit"]["n_iter"] == refit.n_iter
+    assert info.refit["bic"] == pytest.approx(refit.bic, rel=1e-12)
+    assert info.refit["icl"] == pytest.approx(refit.icl, rel=1e-12)
+    assert info.refit["n_iter"] == refit.n_iter
     assert (best["k"], best["covariance_type"]) == (3, "spherical")
 
 

@@ -1,0 +1,293 @@
+"""mclust's default start: model-based agglomerative hierarchical clustering (hc).
+
+Fraley (1998), "Algorithms for model-based Gaussian hierarchical clustering",
+SIAM J. Sci. Comput. 20:270-281, as mclust runs it by default before EM
+(``hc(X, modelName = "VVV", use = "SVD")``): the columns are standardised and
+rotated onto their principal axes, each divided by the square root of its
+singular value; then, starting from one cluster per row, the two clusters
+whose merge costs the least classification likelihood under the VVV model
+are merged, until one cluster is left. A cluster of ``m`` rows with scatter
+matrix ``W`` and ``t = tr(W)`` costs ``m log(det(W / m) + (t + alpha) / m)``
+(``m log((t + alpha) / m)`` while ``m <= d``), with ``alpha`` the average
+variance of the transformed data, so that small clusters are not singular.
+
+Each cluster keeps its size, ``sqrt(m)`` times its mean, the trace of its
+scatter and an upper-triangular factor ``R`` with ``R^T R = W``, updated by
+Givens rotations when two clusters merge (``W_ij = W_i + W_j + v v^T`` with
+``v = sqrt(m_i m_j / (m_i + m_j)) (mean_i - mean_j)``). Ties go to the pair
+listed last, pairs being listed by their second cluster, then their first;
+after a merge the merged cluster takes the first slot and the last cluster
+moves into the second: the order in which mclust lists them, so that the
+partitions are mclust's.
+
+mclust runs hc on at most 2,000 rows (``mclust.options("subset")``); so does
+:func:`hc_partitions` (on a random subset of larger data).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: hc runs on at most this many rows, as mclust's default ``subset``.
+HC_MAX_ROWS = 2000
+
+
+def svd_transform(X: np.ndarray) -> np.ndarray:
+    """mclust's ``use = "SVD"``: z-scores (n - 1 denominator) rotated and scaled by the SVD.
+
+    Constant columns are dropped (their z-scores are undefined, and mclust drops
+    non-finite columns). Returns an array of shape (n, min(n, d')).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    sd = X.std(axis=0, ddof=1) if n > 1 else np.zeros(X.shape[1])
+    keep = sd > 0
+    Y = (X[:, keep] - X[:, keep].mean(axis=0)) / sd[keep]
+    _, singular, vt = np.linalg.svd(Y, full_matrices=False)
+    with np.errstate(divide="ignore"):
+        scale = 1.0 / np.sqrt(singular)
+    scale[~np.isfinite(scale)] = 0.0
+    return np.ascontiguousarray((Y @ vt.T) * scale)
+
+
+@njit(cache=True, nogil=True)
+def _rotg(a, b):
+    """Givens rotation (c, s, r) with c a + s b = r and -s a + c b = 0, as BLAS drotg."""
+    if b == 0.0:
+        return 1.0, 0.0, a
+    if a == 0.0:
+        return 0.0, 1.0, b
+    roe = a if abs(a) > abs(b) else b
+    scale = abs(a) + abs(b)
+    r = scale * math.sqrt((a / scale) ** 2 + (b / scale) ** 2)
+    if roe < 0.0:
+        r = -r
+    return a / r, b / r, r
+
+
+@njit(cache=True, nogil=True)
+def _add_row(R, rows, v):
+    """Add row ``v`` to the triangular factor ``R`` whose first ``rows`` rows are in use.
+
+    Returns the rows in use afterwards (at most d). ``v`` is overwritten.
+    """
+    d = R.shape[0]
+    if rows < d:
+        for j in range(d):
+            R[rows, j] = v[j]
+        for i in range(rows):
+            c, s, r = _rotg(R[i, i], R[rows, i])
+            R[i, i] = r
+            R[rows, i] = 0.0
+            for j in range(i + 1, d):
+                a, b = R[i, j], R[rows, j]
+                R[i, j] = c * a + s * b
+                R[rows, j] = c * b - s * a
+        return rows + 1
+    for i in range(d):
+        c, s, r = _rotg(R[i, i], v[i])
+        R[i, i] = r
+        v[i] = 0.0
+        for j in range(i + 1, d):
+            a, b = R[i, j], v[j]
+            R[i, j] = c * a + s * b
+            v[j] = c * b - s * a
+    return d
+
+
+@njit(cache=True, nogil=True)
+def _term(m, trace, R, alpha):
+    """A cluster's classification-likelihood term (mclust's ``vvvtij`` with beta = 1)."""
+    d = R.shape[0]
+    if m <= d:
+        return m * math.log((trace + alpha) / m)
+    if trace == 0.0:
+        return m * math.log(alpha / m)
+    detlog = 0.0
+    scale = 1.0 / math.sqrt(m)
+    for j in range(d):
+        q = abs(R[j, j] * scale)
+        if q == 0.0:
+            return m * math.log((trace + alpha) / m)
+        detlog += math.log(q)
+    detlog *= 2.0
+    extra = (trace + alpha) / m
+    if detlog <= 0.0:
+        return m * math.log(math.exp(detlog) + extra)
+    return m * (math.log(1.0 + math.exp(-detlog) * extra) + detlog)
+
+
+@njit(cache=True, nogil=True)
+def _merged(i, j, size, root_mean, trace, R, rows, alpha, out_R, out_v):
+    """Cost of merging slots ``i`` and ``j``; the merged factor goes to ``out_R`` (rows returned too)."""
+    d = R.shape[1]
+    mi, mj = size[i], size[j]
+    m = mi + mj
+    si, sj = math.sqrt(mi / m), math.sqrt(mj / m)
+    # The larger-numbered cluster's factor is the base, the other's rows are rotated in.
+    out_R[:, :] = R[j]
+    used = rows[j]
+    for r in range(rows[i]):
+        for c in range(d):
+            out_v[c] = R[i, r, c]
+        used = _add_row(out_R, used, out_v)
+    t = trace[i] + trace[j]
+    for c in range(d):
+        out_v[c] = sj * root_mean[i, c] - si * root_mean[j, c]
+        t += out_v[c] * out_v[c]
+    used = _add_row(out_R, used, out_v)
+    cost = _term(m, t, out_R, alpha) - _term(mi, trace[i], R[i], alpha) - _term(mj, trace[j], R[j], alpha)
+    return cost, t, used
+
+
+@njit(cache=True, nogil=True)
+def _pair(i, j):
+    """Index of the pair (i < j) in mclust's listing: by j, then i."""
+    return j * (j - 1) // 2 + i
+
+
+@njit(cache=True, nogil=True)
+def _column_min(cost, j):
+    """Lowest cost among pairs (., j) and the last row reaching it."""
+    best, arg = np.inf, -1
+    base = j * (j - 1) // 2
+    for i in range(j):
+        if cost[base + i] <= best:
+            best, arg = cost[base + i], i
+    return best, arg
+
+
+@njit(cache=True, nogil=True)
+def _merge_pairs(Z, alpha):
+    """All n - 1 merges of hcVVV on ``Z``: (n - 1, 2) labels, each cluster named by its lowest row (0-based)."""
+    n, d = Z.shape
+    size = np.ones(n)
+    root_mean = Z.copy()
+    trace = np.zeros(n)
+    R = np.zeros((n, d, d))
+    rows = np.zeros(n, dtype=np.int64)
+    label = np.arange(n)
+    cost = np.empty(n * (n - 1) // 2)
+    tmp_R = np.empty((d, d))
+    tmp_v = np.empty(d)
+    for j in range(1, n):
+        for i in range(j):
+            cost[_pair(i, j)] = _merged(i, j, size, root_mean, trace, R, rows, alpha, tmp_R, tmp_v)[0]
+    col_best = np.full(n, np.inf)
+    col_arg = np.full(n, -1)
+    for j in range(1, n):
+        col_best[j], col_arg[j] = _column_min(cost, j)
+    merges = np.empty((n - 1, 2), dtype=np.int64)
+    for step in range(n - 1):
+        slots = n - step
+        best, bj = np.inf, -1
+        for j in range(1, slots):
+            if col_best[j] <= best:
+                best, bj = col_best[j], j
+        i, j = col_arg[bj], bj
+        a, b = label[i], label[j]
+        merges[step, 0], merges[step, 1] = min(a, b), max(a, b)
+        if slots == 2:
+            break
+        # Merge j into i.
+        _, t, used = _merged(i, j, size, root_mean, trace, R, rows, alpha, tmp_R, tmp_v)
+        m = size[i] + size[j]
+        si, sj = math.sqrt(size[i] / m), math.sqrt(size[j] / m)
+        for c in range(d):
+            root_mean[i, c] = si * root_mean[i, c] + sj * root_mean[j, c]
+        R[i] = tmp_R
+        rows[i] = used
+        trace[i] = t
+        size[i] = m
+        label[i] = min(a, b)
+        last = slots - 1
+        moved = j != last
+        if moved:
+            # The last slot moves into slot j, with its pair costs.
+            size[j], trace[j], rows[j], label[j] = size[last], trace[last], rows[last], label[last]
+            root_mean[j] = root_mean[last]
+            R[j] = R[last]
+            for k in range(last):
+                if k != j:
+                    cost[_pair(min(k, j), max(k, j))] = cost[_pair(k, last)]
+        # Costs of the merged cluster against every other.
+        for k in range(last):
+            if k != i:
+                lo, hi = min(k, i), max(k, i)
+                cost[_pair(lo, hi)] = _merged(lo, hi, size, root_mean, trace, R, rows, alpha, tmp_R, tmp_v)[0]
+        # Column minima: columns i and j changed throughout; a later column k changed in
+        # rows i (and j): it needs a full look only when its minimum was in a changed row.
+        col_best[i], col_arg[i] = _column_min(cost, i) if i > 0 else (np.inf, -1)
+        if moved:
+            col_best[j], col_arg[j] = _column_min(cost, j)
+        for k in range(i + 1, last):
+            if k == j and moved:
+                continue
+            if col_arg[k] == i or (moved and k > j and col_arg[k] == j):
+                col_best[k], col_arg[k] = _column_min(cost, k)
+                continue
+            for r in (i, j):
+                if r < k and (r == i or moved):
+                    value = cost[_pair(r, k)]
+                    if value < col_best[k] or (value == col_best[k] and r > col_arg[k]):
+                        col_best[k], col_arg[k] = value, r
+    return merges
+
+
+def hc_merges(X) -> np.ndarray:
+    """mclust's ``hc(X, modelName = "VVV", use = "SVD")`` merges, as (n - 1, 2) row labels (0-based).
+
+    Each row of the result merges the clusters named by their lowest row index;
+    the first column holds the smaller name.
+    """
+    Z = svd_transform(X)
+    n, d = Z.shape
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    alpha = max(float(np.sum((Z - Z.mean(axis=0)) ** 2) / (n * d)), np.finfo(float).eps)
+    return _merge_pairs(np.ascontiguousarray(Z), alpha)
+
+
+def hc_partition(merges: np.ndarray, n_rows: int, n_clusters: int) -> np.ndarray:
+    """Labels 0..G-1 (numbered by first appearance, as mclust's ``hclass``) after ``n_rows - G`` merges."""
+    if not 1 <= n_clusters <= n_rows:
+        raise ValueError(f"n_clusters must be between 1 and {n_rows}; got {n_clusters}.")
+    parent = np.arange(n_rows)
+    for a, b in merges[: n_rows - n_clusters]:
+        parent[parent == b] = a
+    _, first, labels = np.unique(parent, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[labels]
+
+
+def quantile_partition(x: np.ndarray, n_clusters: int) -> np.ndarray:
+    """mclust's one-column start (``qclass``): classes between quantiles, labels 0..G-1.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+    n_clusters : int
+
+    Returns
+    -------
+    ndarray of int of shape (n,)
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    eps = x.std(ddof=1) * np.sqrt(np.finfo(float).eps)
+    count = n_clusters
+    q = np.array([np.nan])
+    while len(q) < n_clusters + 1:
+        count += 1
+        q = np.unique(np.quantile(x, np.linspace(0.0, 1.0, count)))
+    if len(q) > n_clusters + 1:
+        # Drop the boundaries closest to their predecessor (R's order(): stable).
+        drop = np.argsort(np.diff(q), kind="stable")[: len(q) - n_clusters - 1]
+        q = np.delete(q, drop)
+    q[0], q[-1] = x.min() - eps, x.max() + eps
+    labels = np.full(len(x), -1)
+    for i in range(n_clusters):
+        labels[(x >= q[i]) & (x < q[i + 1])] = i
+    return labels

@@ -1,0 +1,773 @@
+"""The compiled EM engine: one fused pass over the data per iteration, and the 14 M-steps.
+
+Everything here works on data already centred and divided by one global scale
+(:class:`~gmm_core.fit.Scaling`), with float64 C-contiguous arrays. The callers
+in :mod:`gmm_core.engine` check inputs and map results back to data units.
+
+One EM iteration is one pass over the rows: for each row, the K log-densities,
+their log-sum-exp (the row's log-likelihood), the responsibilities and, in the
+same loop, each component's sufficient statistics: the mass ``n_k``, and the
+first and second moments of ``x - m_k`` around the component's current mean
+``m_k`` (shifted sums, so no precision is lost when a component lies far from
+the origin). The M-step then works on K small d x d scatter matrices:
+every model of Celeux & Govaert (1995), as mclust defines it, is a function of
+``n_k`` and the within-component scatter ``W_k``.
+
+Model codes are positions in :data:`gmm_core.families.MODELS`; the one-column
+models E and V run as EII and VII. Compiled with ``cache=True``: the machine
+code is written next to this file (or to ``NUMBA_CACHE_DIR``) on first use;
+:func:`gmm_core.engine.compile_engine` compiles everything ahead of time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV = range(14)
+
+#: Stopping rules: bound on the log-likelihood's remaining gain (Aitken), scikit-learn's
+#: change of the mean log-likelihood, mclust's relative change of the log-likelihood.
+AITKEN, SKLEARN, MCLUST = 0, 1, 2
+
+#: EM's outcome: converged or out of iterations; a component lost all its mass; a
+#: covariance stopped being positive definite.
+OK, EMPTY, SINGULAR = 0, 1, 2
+
+#: A component with less responsibility mass than this (in points) is empty (mclust: sqrt(eps)).
+EMPTY_MASS = 1.4901161193847656e-08
+#: Inner iterations of the iterative M-steps (VEI, VEE, EVE, VVE, VEV): relative tolerance and cap.
+INNER_TOL = 1e-10
+INNER_MAX_ITER = 500
+#: SQUAREM jumps only when the plain EM steps put the limit within this much log-likelihood.
+ACCELERATE_WITHIN = 1.0
+#: Rounds of EVE's and VVE's orientation update per M-step at most (see _common_orientation).
+ORIENTATION_ROUNDS = 5
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_BLOCK = 512  # rows summed together before adding to the total: accurate sums at any n
+_NEGLIGIBLE = 40.0
+_BACKTRACKS = 12  # halvings of a SQUAREM jump before falling back to plain EM
+
+
+@njit(cache=True, nogil=True)
+def is_diagonal(code):
+    return code <= VVI
+
+
+@njit(cache=True, nogil=True)
+def cholesky(a, out):
+    """Lower Cholesky factor of ``a`` into ``out``; False when ``a`` is not positive definite."""
+    d = a.shape[0]
+    for j in range(d):
+        s = a[j, j]
+        for m in range(j):
+            s -= out[j, m] * out[j, m]
+        if not s > 0.0 or not math.isfinite(s):
+            return False
+        ljj = math.sqrt(s)
+        out[j, j] = ljj
+        for i in range(j + 1, d):
+            t = a[i, j]
+            for m in range(j):
+                t -= out[i, m] * out[j, m]
+            out[i, j] = t / ljj
+        for i in range(j):
+            out[i, j] = 0.0
+    return True
+
+
+@njit(cache=True, nogil=True)
+def factorize(cov, prec, logdet):
+    """For each component: ``prec[k]`` = inverse of the lower Cholesky factor of ``cov[k]``,
+    ``logdet[k]`` = half the log-determinant. False when a covariance is not positive definite."""
+    K, d = cov.shape[0], cov.shape[1]
+    L = np.empty((d, d))
+    for k in range(K):
+        if not cholesky(cov[k], L):
+            return False
+        # Invert the lower triangle by forward substitution, column by column.
+        P = prec[k]
+        P[:, :] = 0.0
+        half = 0.0
+        for j in range(d):
+            half += math.log(L[j, j])
+            P[j, j] = 1.0 / L[j, j]
+            for i in range(j + 1, d):
+                s = 0.0
+                for m in range(j, i):
+                    s -= L[i, m] * P[m, j]
+                P[i, j] = s / L[i, i]
+        logdet[k] = half
+    return True
+
+
+@njit(cache=True, nogil=True)
+def estep(Z, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
+    """One pass over the rows under the given parameters; returns the total log-likelihood.
+
+    Parameters
+    ----------
+    Z : (n, d)
+    weights : (K,); means : (K, d); prec : (K, d, d) inverse Cholesky factors; logdet : (K,)
+    diagonal : bool
+        The covariances are diagonal: only ``prec[k, j, j]`` is read, and only the
+        diagonal of ``sxx`` is accumulated.
+    stats : bool
+        Accumulate, around each component's current mean, ``nk`` (K,), ``sx`` (K, d)
+        and the upper triangle of ``sxx`` (K, d, d); they are zeroed first.
+    resp : (n, K) or (0, K)
+        When it has n rows, the responsibilities are written to it.
+    """
+    n, d = Z.shape
+    K = weights.shape[0]
+    if stats:
+        nk[:] = 0.0
+        sx[:, :] = 0.0
+        sxx[:, :, :] = 0.0
+    write = resp.shape[0] == n
+    const = np.empty(K)
+    for k in range(K):
+        const[k] = (math.log(weights[k]) if weights[k] > 0.0 else -np.inf) - logdet[k] - 0.5 * d * _LOG_2PI
+    diff = np.empty((K, d))
+    logp = np.empty(K)
+    total = 0.0
+    block = 0.0
+    for i in range(n):
+        for k in range(K):
+            maha = 0.0
+            for j in range(d):
+                diff[k, j] = Z[i, j] - means[k, j]
+            if diagonal:
+                for j in range(d):
+                    y = prec[k, j, j] * diff[k, j]
+                    maha += y * y
+            else:
+                for j in range(d):
+                    y = 0.0
+                    for m in range(j + 1):
+                        y += prec[k, j, m] * diff[k, m]
+                    maha += y * y
+            logp[k] = const[k] - 0.5 * maha
+        top = logp[0]
+        for k in range(1, K):
+            if logp[k] > top:
+                top = logp[k]
+        s = 0.0
+        for k in range(K):
+            # Below exp(-_NEGLIGIBLE) of the largest term, a density cannot change the sum's last bit.
+            logp[k] = math.exp(logp[k] - top) if logp[k] - top > -_NEGLIGIBLE else 0.0
+            s += logp[k]
+        block += top + math.log(s)
+        if (i + 1) % _BLOCK == 0:
+            total += block
+            block = 0.0
+        inv = 1.0 / s
+        for k in range(K):
+            r = logp[k] * inv
+            if write:
+                resp[i, k] = r
+            if stats and r > 0.0:
+                nk[k] += r
+                for j in range(d):
+                    rd = r * diff[k, j]
+                    sx[k, j] += rd
+                    if diagonal:
+                        sxx[k, j, j] += rd * diff[k, j]
+                    else:
+                        for m in range(j, d):
+                            sxx[k, j, m] += rd * diff[k, m]
+    return total + block
+
+
+@njit(cache=True, nogil=True)
+def moments(nk, means, sx, sxx, diagonal, W):
+    """New means (in place) and within-component scatter ``W`` from :func:`estep`'s shifted sums."""
+    K, d = means.shape
+    for k in range(K):
+        if nk[k] <= 0.0:
+            W[k, :, :] = 0.0
+            continue
+        for j in range(d):
+            shift = sx[k, j] / nk[k]
+            for m in range(j, d):
+                if diagonal and m != j:
+                    W[k, j, m] = 0.0
+                    W[k, m, j] = 0.0
+                    continue
+                w = sxx[k, j, m] - sx[k, j] * sx[k, m] / nk[k]
+                W[k, j, m] = w
+                W[k, m, j] = w
+            means[k, j] += shift
+
+
+@njit(cache=True, nogil=True)
+def partition_stats(Z, resp, nk, means, W):
+    """Mass, means and scatter of the components given responsibilities ``resp`` (n, K); two passes."""
+    n, d = Z.shape
+    K = resp.shape[1]
+    nk[:] = 0.0
+    means[:, :] = 0.0
+    W[:, :, :] = 0.0
+    for i in range(n):
+        for k in range(K):
+            r = resp[i, k]
+            if r > 0.0:
+                nk[k] += r
+                for j in range(d):
+                    means[k, j] += r * Z[i, j]
+    for k in range(K):
+        if nk[k] > 0.0:
+            for j in range(d):
+                means[k, j] /= nk[k]
+    for i in range(n):
+        for k in range(K):
+            r = resp[i, k]
+            if r > 0.0:
+                for j in range(d):
+                    dj = r * (Z[i, j] - means[k, j])
+                    for m in range(j, d):
+                        W[k, j, m] += dj * (Z[i, m] - means[k, m])
+    for k in range(K):
+        for j in range(d):
+            for m in range(j + 1, d):
+                W[k, m, j] = W[k, j, m]
+
+
+# -- M-steps -----------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _geometric_mean(v):
+    s = 0.0
+    for x in v:
+        s += math.log(x)
+    return math.exp(s / v.shape[0])
+
+
+@njit(cache=True, nogil=True)
+def _log_det_root(a):
+    """``det(a) ** (1 / d)`` through a Cholesky factor, or -1.0 when ``a`` is not positive definite."""
+    d = a.shape[0]
+    L = np.empty((d, d))
+    if not cholesky(a, L):
+        return -1.0
+    s = 0.0
+    for j in range(d):
+        s += math.log(L[j, j])
+    return math.exp(2.0 * s / d)
+
+
+@njit(cache=True, nogil=True)
+def _orientation_eigenvalues(T, nk, code, delta):
+    """EVE and VVE: the eigenvalues ``delta`` (K, d) best for an orientation ``D``, from the
+    rotated scatters ``T[k] = D^T W_k D``; returns the part of the objective that depends on
+    them (to be minimised)."""
+    K, d = T.shape[0], T.shape[1]
+    n = nk.sum()
+    for k in range(K):
+        for j in range(d):
+            delta[k, j] = T[k, j, j]
+    if code == EVE:
+        total = 0.0
+        for k in range(K):
+            total += _geometric_mean(delta[k])
+        volume = total / n
+        for k in range(K):
+            delta[k] *= volume / _geometric_mean(delta[k])
+        return n * d * math.log(volume)
+    objective = 0.0
+    for k in range(K):
+        for j in range(d):
+            delta[k, j] /= nk[k]
+            objective += nk[k] * math.log(delta[k, j])
+    return objective
+
+
+@njit(cache=True, nogil=True)
+def _common_orientation(W, nk, code, D, delta):
+    """EVE and VVE: ``Sigma_k = D diag(delta[k]) D^T`` with one orientation ``D`` (in place).
+
+    Alternates the eigenvalues given ``D`` with Jacobi sweeps for ``D`` given the
+    eigenvalues: each plane rotation is the exact minimiser, in its plane, of
+    ``sum_k tr(D^T W_k D diag(delta_k)^-1)`` (a cosine in twice the angle), so every
+    step lowers the M-step's objective. Warm-started from the last EM iteration's
+    ``D``, a sweep or two per M-step is usually enough; it stops when the objective
+    settles or after ``ORIENTATION_ROUNDS`` rounds.
+    """
+    K, d = nk.shape[0], W.shape[1]
+    T = np.empty((K, d, d))
+    for k in range(K):
+        T[k] = D.T @ W[k] @ D
+    previous = _orientation_eigenvalues(T, nk, code, delta)
+    for _ in range(ORIENTATION_ROUNDS):
+        for p in range(d - 1):
+            for q in range(p + 1, d):
+                A, B = 0.0, 0.0
+                for k in range(K):
+                    w = 1.0 / delta[k, p] - 1.0 / delta[k, q]
+                    A += 0.5 * (T[k, p, p] - T[k, q, q]) * w
+                    B += T[k, p, q] * w
+                if math.hypot(A, B) == 0.0:
+                    continue
+                theta = 0.5 * math.atan2(-B, -A)
+                c, s = math.cos(theta), math.sin(theta)
+                if abs(s) < 1e-15:
+                    continue
+                for i in range(d):
+                    dp, dq = D[i, p], D[i, q]
+                    D[i, p] = c * dp + s * dq
+                    D[i, q] = -s * dp + c * dq
+                for k in range(K):
+                    # T <- G^T T G for the rotation G in the plane (p, q).
+                    for i in range(d):
+                        tp, tq = T[k, i, p], T[k, i, q]
+                        T[k, i, p] = c * tp + s * tq
+                        T[k, i, q] = -s * tp + c * tq
+                    for i in range(d):
+                        tp, tq = T[k, p, i], T[k, q, i]
+                        T[k, p, i] = c * tp + s * tq
+                        T[k, q, i] = -s * tp + c * tq
+        objective = _orientation_eigenvalues(T, nk, code, delta)
+        if abs(previous - objective) <= INNER_TOL * (1.0 + abs(objective)):
+            break
+        previous = objective
+
+
+@njit(cache=True, nogil=True)
+def mstep(code, nk, W, psi, reg, cov, shape, orient, scale):
+    """Covariances ``cov`` (K, d, d) of model ``code`` from masses ``nk`` and scatters ``W``.
+
+    ``W`` is regularised in place first, ``W_k += n_k * reg * psi``, so that every
+    model keeps its structure. ``shape`` (K, d), ``orient`` (d, d) and ``scale``
+    (K,) carry the iterative M-steps' last solution from one EM iteration to the
+    next (shape 1, orientation I and scale 1 start them). Returns False when a
+    scatter matrix the model needs to invert is singular.
+    """
+    K, d = W.shape[0], W.shape[1]
+    n = nk.sum()
+    for k in range(K):
+        for j in range(d):
+            for m in range(d):
+                W[k, j, m] += nk[k] * reg * psi[j, m]
+    cov[:, :, :] = 0.0
+    if K == 1:
+        # One component: every model is the single Gaussian of its family (spherical,
+        # diagonal or full), in closed form, as mclust's mvn fits it.
+        code = VII if code <= VII else VVI if code <= VVI else VVV
+    if code == EII or code == VII:
+        total = 0.0
+        for k in range(K):
+            tr = np.trace(W[k])
+            total += tr
+            if code == VII:
+                for j in range(d):
+                    cov[k, j, j] = tr / (d * nk[k])
+        if code == EII:
+            for k in range(K):
+                for j in range(d):
+                    cov[k, j, j] = total / (d * n)
+    elif code == EEI or code == VVI:
+        pooled = np.zeros(d)
+        for k in range(K):
+            for j in range(d):
+                pooled[j] += W[k, j, j]
+        for k in range(K):
+            for j in range(d):
+                cov[k, j, j] = pooled[j] / n if code == EEI else W[k, j, j] / nk[k]
+    elif code == EVI:
+        total = 0.0
+        roots = np.empty(K)
+        for k in range(K):
+            roots[k] = _geometric_mean(np.diag(W[k]).copy())
+            total += roots[k]
+        for k in range(K):
+            for j in range(d):
+                cov[k, j, j] = W[k, j, j] * (total / n) / roots[k]
+    elif code == VEI:
+        diag = np.empty((K, d))
+        for k in range(K):
+            diag[k] = np.diag(W[k])
+        B = shape[0]
+        for _ in range(INNER_MAX_ITER):
+            change = 0.0
+            for k in range(K):
+                old = scale[k]
+                scale[k] = (diag[k] / B).sum() / (d * nk[k])
+                change = max(change, abs(scale[k] - old) / scale[k])
+            new = np.zeros(d)
+            for k in range(K):
+                new += diag[k] / scale[k]
+            new /= _geometric_mean(new)
+            for j in range(d):
+                change = max(change, abs(new[j] - B[j]) / new[j])
+            B[:] = new
+            if change <= INNER_TOL:
+                break
+        for k in range(K):
+            for j in range(d):
+                cov[k, j, j] = scale[k] * B[j]
+    elif code == EEE or code == VVV:
+        pooled = np.zeros((d, d))
+        for k in range(K):
+            pooled += W[k]
+        for k in range(K):
+            cov[k] = pooled / n if code == EEE else W[k] / nk[k]
+    elif code == EVV:
+        total = 0.0
+        roots = np.empty(K)
+        for k in range(K):
+            roots[k] = _log_det_root(W[k])
+            if roots[k] <= 0.0:
+                return False
+            total += roots[k]
+        for k in range(K):
+            cov[k] = W[k] * ((total / n) / roots[k])
+    elif code == VEE:
+        C = orient
+        for _ in range(INNER_MAX_ITER):
+            inv = np.linalg.inv(C)
+            change = 0.0
+            for k in range(K):
+                old = scale[k]
+                scale[k] = np.trace(inv @ W[k]) / (d * nk[k])
+                change = max(change, abs(scale[k] - old) / scale[k])
+            pooled = np.zeros((d, d))
+            for k in range(K):
+                pooled += W[k] / scale[k]
+            root = _log_det_root(pooled)
+            if root <= 0.0:
+                return False
+            C[:, :] = pooled / root
+            if change <= INNER_TOL:
+                break
+        for k in range(K):
+            cov[k] = scale[k] * C
+    elif code == EEV or code == VEV:
+        values = np.empty((K, d))
+        vectors = np.empty((K, d, d))
+        for k in range(K):
+            w, v = np.linalg.eigh(W[k])
+            values[k] = np.maximum(w, 0.0)  # a component of d points or fewer has a flat W_k
+            vectors[k] = v
+        A = shape[0]
+        if code == EEV:
+            A[:] = values.sum(axis=0) / n
+            scale[:] = 1.0
+        else:
+            for _ in range(INNER_MAX_ITER):
+                change = 0.0
+                for k in range(K):
+                    old = scale[k]
+                    scale[k] = (values[k] / A).sum() / (d * nk[k])
+                    change = max(change, abs(scale[k] - old) / scale[k])
+                new = np.zeros(d)
+                for k in range(K):
+                    new += values[k] / scale[k]
+                new /= _geometric_mean(new)
+                for j in range(d):
+                    change = max(change, abs(new[j] - A[j]) / new[j])
+                A[:] = new
+                if change <= INNER_TOL:
+                    break
+        for k in range(K):
+            cov[k] = (vectors[k] * (scale[k] * A)) @ vectors[k].T
+    else:  # EVE, VVE
+        for k in range(K):
+            if _log_det_root(W[k]) <= 0.0:
+                return False
+        _common_orientation(W, nk, code, orient, shape)
+        for k in range(K):
+            cov[k] = (orient * shape[k]) @ orient.T
+    for k in range(K):
+        for j in range(d):
+            for m in range(j + 1, d):
+                s = 0.5 * (cov[k, j, m] + cov[k, m, j])
+                cov[k, j, m] = s
+                cov[k, m, j] = s
+    return True
+
+
+@njit(cache=True, nogil=True)
+def relative_smallest_variances(cov, psi):
+    """Each component's smallest variance relative to ``psi``'s in the same direction, shape (K,):
+    the smallest eigenvalue of ``L^-1 cov[k] L^-T`` with ``psi = L L^T``."""
+    K, d = cov.shape[0], cov.shape[1]
+    L = np.empty((d, d))
+    out = np.full(K, np.nan)
+    if not cholesky(psi, L):
+        return out
+    Linv = np.linalg.inv(L)
+    for k in range(K):
+        M = Linv @ cov[k] @ Linv.T
+        out[k] = np.linalg.eigvalsh(0.5 * (M + M.T))[0]
+    return out
+
+
+# -- EM ----------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _stop(history, t, tol, rule, n):
+    """Whether EM stops after the log-likelihoods ``history[0..t]`` (t >= 1)."""
+    gain = history[t] - history[t - 1]
+    if rule == SKLEARN:
+        return abs(gain) / n < tol
+    if rule == MCLUST:
+        return abs(gain) / (1.0 + abs(history[t])) < tol
+    # Aitken: with a = gain / previous gain, the gains ahead add up to gain * a / (1 - a).
+    if gain < 0.0:
+        return -gain < tol  # a decrease only from rounding
+    if gain >= tol or t < 2:
+        return False
+    previous = history[t - 1] - history[t - 2]
+    if previous <= 0.0:
+        return True
+    a = gain / previous
+    if a >= 1.0:
+        return False
+    return gain * a / (1.0 - a) < tol
+
+
+@njit(cache=True, nogil=True)
+def _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, logdet, shape, orient, scale, W,
+            new_cov):
+    """The M-step from :func:`estep`'s sums: new weights, means and covariances (and their factors) in place.
+
+    Returns False, with the parameters and factors unchanged, when a covariance is singular.
+    """
+    saved_means = means.copy()
+    moments(nk, means, sx, sxx, diagonal, W)
+    if not mstep(code, nk, W, psi, reg, new_cov, shape, orient, scale) or not factorize(new_cov, prec, logdet):
+        means[:, :] = saved_means
+        factorize(cov, prec, logdet)
+        return False
+    cov[:, :, :] = new_cov
+    weights[:] = nk / nk.sum()
+    return True
+
+
+@njit(cache=True, nogil=True)
+def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, max_iter, accelerate, history,
+       trace_weights, trace_means, trace_cov):
+    """EM from the parameters given (updated in place) until the stopping rule holds.
+
+    Iteration t computes the log-likelihood of the current parameters in the
+    fused pass, then the M-step; EM stops when ``rule`` holds for the
+    log-likelihoods so far, or after ``max_iter`` M-steps, and the parameters
+    left are those of the last M-step. ``history`` (at least 2 max_iter + 2
+    long) receives the log-likelihood of every parameter set visited in order,
+    the last one the final parameters'. When ``trace_weights`` has max_iter + 1
+    rows, the parameters before the first and after every M-step are written to
+    it, ``trace_means`` and ``trace_cov`` (give arrays of 0 rows otherwise).
+
+    With ``accelerate`` (and the Aitken rule, no trace), EM runs as SQUAREM
+    (Varadhan & Roland 2008): after two EM steps from ``theta0`` to ``theta1``
+    and ``theta2``, it jumps to ``theta0 - 2 a r + a^2 v`` (``r = theta1 -
+    theta0``, ``v = theta2 - 2 theta1 + theta0``, ``a = -|r| / |v|``), halving
+    the jump towards ``theta2`` until the point is a valid mixture at least as
+    likely as ``theta2``; the next M-step brings it back into the model. The
+    stopping rule is Aitken's on the two plain steps of a cycle, for two cycles in
+    a row.
+
+    Returns
+    -------
+    status : int
+        OK, EMPTY (a component lost its mass) or SINGULAR (a covariance is not
+        positive definite); on failure the parameters are the last valid ones.
+    n_iter : int
+        M-steps run.
+    converged : bool
+    n_history : int
+        Entries of ``history`` written.
+    """
+    n, d = Z.shape
+    K = weights.shape[0]
+    diagonal = is_diagonal(code)
+    prec = np.empty((K, d, d))
+    logdet = np.empty(K)
+    nk = np.empty(K)
+    sx = np.empty((K, d))
+    sxx = np.empty((K, d, d))
+    W = np.empty((K, d, d))
+    new_cov = np.empty((K, d, d))
+    no_resp = np.empty((0, K))
+    if not factorize(cov, prec, logdet):
+        return SINGULAR, 0, False, 0
+    tracing = trace_weights.shape[0] > max_iter
+    if tracing:
+        trace_weights[0], trace_means[0], trace_cov[0] = weights, means, cov
+    status, converged, t, h = OK, False, 0, 0
+    history[0] = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+    h = 1
+    if accelerate and rule == AITKEN and not tracing:
+        # Copies of theta0 and theta1, and a trial point with its factors and sums.
+        w0, m0, c0 = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
+        w1, m1, c1 = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
+        wt, mt, ct = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
+        pt, lt = np.empty((K, d, d)), np.empty(K)
+        nkt, sxt, sxxt = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
+        three = np.empty(3)
+        calm = 0
+        while t + 2 <= max_iter:
+            if nk.min() < EMPTY_MASS:
+                status = EMPTY
+                break
+            w0[:], m0[:, :], c0[:, :, :] = weights, means, cov
+            l0 = history[h - 1]
+            if not _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, logdet, shape, orient,
+                           scale, W, new_cov):
+                status = SINGULAR
+                break
+            t += 1
+            history[h] = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+            h += 1
+            if nk.min() < EMPTY_MASS:
+                status = EMPTY
+                break
+            w1[:], m1[:, :], c1[:, :, :] = weights, means, cov
+            if not _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, logdet, shape, orient,
+                           scale, W, new_cov):
+                status = SINGULAR
+                break
+            t += 1
+            l2 = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+            history[h] = l2
+            h += 1
+            three[0], three[1], three[2] = l0, history[h - 2], l2
+            # An extrapolation leaves EM's rate unsteady for a while, so Aitken's estimate must
+            # hold for two cycles in a row, the second one without a jump.
+            if _stop(three, 2, tol, rule, n):
+                calm += 1
+                if calm == 2:
+                    converged = True
+                    break
+                continue
+            calm = 0
+            # Jump only in EM's slow tail, once the plain steps say the limit is near: far
+            # from it, a long jump can land in another optimum's basin.
+            g1, g2 = three[1] - three[0], three[2] - three[1]
+            if not (0.0 < g2 < g1 and g2 * g2 / (g1 - g2) < ACCELERATE_WITHIN):
+                continue
+            # r = theta1 - theta0, v = theta2 - 2 theta1 + theta0, over all parameters.
+            rr, vv = 0.0, 0.0
+            for k in range(K):
+                r = w1[k] - w0[k]
+                v = weights[k] - 2.0 * w1[k] + w0[k]
+                rr += r * r
+                vv += v * v
+                for j in range(d):
+                    r = m1[k, j] - m0[k, j]
+                    v = means[k, j] - 2.0 * m1[k, j] + m0[k, j]
+                    rr += r * r
+                    vv += v * v
+                    for m in range(d):
+                        r = c1[k, j, m] - c0[k, j, m]
+                        v = cov[k, j, m] - 2.0 * c1[k, j, m] + c0[k, j, m]
+                        rr += r * r
+                        vv += v * v
+            if not vv > 0.0:
+                continue
+            a = min(-math.sqrt(rr / vv), -1.0)
+            for _ in range(_BACKTRACKS):
+                if a > -1.0 - 1e-6:
+                    break  # no longer a jump beyond theta2
+                # theta0 - 2 a r + a^2 v
+                c_r, c_v = -2.0 * a, a * a
+                wt[:] = w0 + c_r * (w1 - w0) + c_v * (weights - 2.0 * w1 + w0)
+                mt[:, :] = m0 + c_r * (m1 - m0) + c_v * (means - 2.0 * m1 + m0)
+                ct[:, :, :] = c0 + c_r * (c1 - c0) + c_v * (cov - 2.0 * c1 + c0)
+                if wt.min() > 0.0 and factorize(ct, pt, lt):
+                    wt /= wt.sum()
+                    lt_value = estep(Z, wt, mt, pt, lt, diagonal, True, no_resp, nkt, sxt, sxxt)
+                    if lt_value >= l2 and nkt.min() >= EMPTY_MASS:
+                        weights[:], means[:, :], cov[:, :, :] = wt, mt, ct
+                        prec[:, :, :], logdet[:] = pt, lt
+                        nk[:], sx[:, :], sxx[:, :, :] = nkt, sxt, sxxt
+                        history[h] = lt_value
+                        h += 1
+                        break
+                a = (a - 1.0) / 2.0
+    # Plain EM: alone, or for the step SQUAREM had no room for. Its stopping rule reads only its
+    # own log-likelihoods, from the parameters it starts at.
+    base, steps = h - 1, 0
+    while not converged and status == OK and t < max_iter:
+        if nk.min() < EMPTY_MASS:
+            status = EMPTY
+            break
+        if not _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, logdet, shape, orient,
+                       scale, W, new_cov):
+            status = SINGULAR
+            break
+        t += 1
+        steps += 1
+        if tracing:
+            trace_weights[t], trace_means[t], trace_cov[t] = weights, means, cov
+        history[h] = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+        h += 1
+        if steps >= 2 and _stop(history[base:h], h - 2 - base, tol, rule, n):
+            converged = True
+            break
+    return status, t, converged, h
+
+
+@njit(cache=True, nogil=True)
+def start_from_responsibilities(Z, resp, code, psi, reg, weights, means, cov, shape, orient, scale):
+    """The M-step from responsibilities ``resp`` (n, K): EM's first step from a partition.
+
+    Fills weights, means and covariances; ``shape``, ``orient`` and ``scale`` are
+    reset (mclust's starting values of the iterative M-steps). Returns an EM
+    status (OK, EMPTY or SINGULAR).
+    """
+    K = resp.shape[1]
+    d = Z.shape[1]
+    nk = np.empty(K)
+    W = np.empty((K, d, d))
+    partition_stats(Z, resp, nk, means, W)
+    shape[:, :] = 1.0
+    orient[:, :] = np.eye(d)
+    scale[:] = 1.0
+    if nk.min() < EMPTY_MASS:
+        return EMPTY
+    weights[:] = nk / nk.sum()
+    if not mstep(code, nk, W, psi, reg, cov, shape, orient, scale):
+        return SINGULAR
+    return OK
+
+
+@njit(cache=True, nogil=True)
+def responsibilities(Z, weights, means, cov, diagonal, resp):
+    """Responsibilities (into ``resp``, (n, K)) and the total log-likelihood under given parameters.
+
+    Returns NaN when a covariance is not positive definite.
+    """
+    K, d = means.shape
+    prec = np.empty((K, d, d))
+    logdet = np.empty(K)
+    if not factorize(cov, prec, logdet):
+        return np.nan
+    empty1 = np.empty(K)
+    empty2 = np.empty((K, d))
+    empty3 = np.empty((K, d, d))
+    return estep(Z, weights, means, prec, logdet, diagonal, False, resp, empty1, empty2, empty3)
+
+
+def warm_up() -> None:
+    """Compile every function of the engine and hc for the argument types they are called with
+    (about a minute, once: the machine code is cached on disk)."""
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(40, 2))
+    psi = np.cov(Z, rowvar=False, bias=True)
+    for code in range(14):
+        resp = rng.dirichlet(np.ones(2), size=40)
+        weights, means, cov = np.empty(2), np.empty((2, 2)), np.empty((2, 2, 2))
+        shape, orient, scale = np.empty((2, 2)), np.empty((2, 2)), np.empty(2)
+        start_from_responsibilities(Z, resp, code, psi, 1e-6, weights, means, cov, shape, orient, scale)
+        for accelerate in (False, True):
+            em(Z, code, weights.copy(), means.copy(), cov.copy(), shape, orient, scale, psi, 1e-6, 1e-3, AITKEN, 5,
+               accelerate, np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)), np.empty((0, 2, 2, 2)))
+        responsibilities(Z, weights, means, cov, is_diagonal(code), resp)
+        relative_smallest_variances(cov, psi)
+
