@@ -147,7 +147,7 @@ def em_trace(
         # As in scikit-learn: the given means, with the weights and covariances of the start.
         weights, _, covariances = start_parameters(problem, start, code, settings)
         start = Start("parameters", weights=weights, means=scaling.forward(given["means_init"]),
-                      covariances=covariances, accelerate=False)
+                      covariances=covariances)
     run = run_em(
         problem, start, code=code, reg_covar=settings.reg_covar, tol=settings.tol,
         rule=STOPPING_RULES[settings.stopping], max_iter=settings.max_iter, trace=True,

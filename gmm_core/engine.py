@@ -150,16 +150,16 @@ class Start:
     means: np.ndarray | None = None
     covariances: np.ndarray | None = None
     name: str = ""
-    #: SQUAREM may speed EM from this start. mclust's own start runs plain EM, so that
-    #: its optimum, which a long jump could miss, is always among those tried.
-    accelerate: bool = True
+    #: mclust's own start runs plain EM until mclust's rule would stop it (its fit exactly),
+    #: and only then SQUAREM: a jump from the start could miss the optimum mclust finds.
+    plain_first: bool = False
 
 
 def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: float, rule: int,
            max_iter: int, trace: bool = False) -> EMRun:
     """EM of model ``code`` from ``start`` (see :class:`Start`) until ``rule`` or ``max_iter`` stops it.
 
-    ``start.accelerate`` runs SQUAREM under the Aitken rule (see :func:`gmm_core.kernel.em`).
+    Under the Aitken rule EM runs as SQUAREM (see :func:`gmm_core.kernel.em`).
     With ``trace`` (plain EM), the run's ``frames`` hold the weights, means and
     covariances before the first M-step and after each one.
     """
@@ -180,8 +180,10 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
         K = resp.shape[1]
         weights, means, covariances = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
         shape, orient, scale = np.empty((K, d)), np.empty((d, d)), np.empty(K)
+        # From mclust's start, mclust's first M-step too (they differ for VVE only).
+        first = kernel.VVE_MCLUST if start.plain_first and code == kernel.VVE else code
         status = kernel.start_from_responsibilities(
-            fitted, resp, code, psi, reg_covar, weights, means, covariances, shape, orient, scale
+            fitted, resp, first, psi, reg_covar, weights, means, covariances, shape, orient, scale
         )
         if status != kernel.OK:
             return EMRun(weights, means, covariances, -np.inf, np.array([-np.inf]), 0, False, int(status),
@@ -191,7 +193,7 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
     frames = (np.empty((T, K)), np.empty((T, K, d)), np.empty((T, K, d, d)))
     status, n_iter, converged, n_history = kernel.em(
         Z, code, weights, means, covariances, shape, orient, scale, psi, reg_covar, tol, rule, max_iter,
-        start.accelerate and not trace, history, *frames,
+        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, history, *frames,
     )
     if n_history == 0:
         return EMRun(weights, means, covariances, -np.inf, np.array([-np.inf]), 0, False, int(status),
@@ -324,7 +326,7 @@ class HCTree:
             n = len(self.merges) + 1
             labels = hc_partition(self.merges, n, n_components)
             name = "hierarchical (hc)"
-        return Start("partition", labels=labels.astype(np.int64), rows=self.rows, name=name, accelerate=False)
+        return Start("partition", labels=labels.astype(np.int64), rows=self.rows, name=name, plain_first=True)
 
 
 #: hc trees of the last few data sets: a new model or K on the same data reuses the tree.

@@ -27,6 +27,10 @@ import numpy as np
 from numba import njit
 
 EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV = range(14)
+#: mclust 6.0.0's own M-step for VVE (src/mclustaddson.f, msvve): its common orientation is fitted
+#: to the shapes alone, without the components' volumes. Not VVE's M-step, but it gives VVE
+#: models, and EM from mclust's start runs it first so that our VVE fit cannot end below mclust's.
+VVE_MCLUST = 14
 
 #: Stopping rules: bound on the log-likelihood's remaining gain (Aitken), scikit-learn's
 #: change of the mean log-likelihood, mclust's relative change of the log-likelihood.
@@ -41,13 +45,18 @@ EMPTY_MASS = 1.4901161193847656e-08
 #: Inner iterations of the iterative M-steps (VEI, VEE, EVE, VVE, VEV): relative tolerance and cap.
 INNER_TOL = 1e-10
 INNER_MAX_ITER = 500
+#: mclust's tolerance (``emControl()$tol[1]``): from mclust's start, EM runs plain until it holds.
+MCLUST_TOL = 1e-5
 #: SQUAREM jumps only when the plain EM steps put the limit within this much log-likelihood.
 ACCELERATE_WITHIN = 1.0
 #: Rounds of EVE's and VVE's orientation update per M-step at most (see _common_orientation).
 ORIENTATION_ROUNDS = 5
 
 _LOG_2PI = math.log(2.0 * math.pi)
-_BLOCK = 512  # rows summed together before adding to the total: accurate sums at any n
+_BLOCK = 256  # rows per block of the E-step: its buffers stay in the cache, and sums stay accurate
+#: Floating-point liberties for the E-step: reordered sums (so they vectorise), never assuming
+#: finite values (a component of weight 0 has a log-density of -inf).
+_FAST = {"reassoc", "contract", "arcp", "nsz"}
 _NEGLIGIBLE = 40.0
 _BACKTRACKS = 12  # halvings of a SQUAREM jump before falling back to plain EM
 
@@ -104,13 +113,18 @@ def factorize(cov, prec, logdet):
     return True
 
 
-@njit(cache=True, nogil=True)
-def estep(Z, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
     """One pass over the rows under the given parameters; returns the total log-likelihood.
+
+    The rows are taken in blocks of ``_BLOCK``, and within a block every loop runs
+    over the rows (the columns of ``ZT`` are contiguous), so the compiler vectorises
+    the densities and the sums; only the exponentials are one at a time.
 
     Parameters
     ----------
-    Z : (n, d)
+    ZT : (d, n)
+        The data, transposed (``np.ascontiguousarray(Z.T)``).
     weights : (K,); means : (K, d); prec : (K, d, d) inverse Cholesky factors; logdet : (K,)
     diagonal : bool
         The covariances are diagonal: only ``prec[k, j, j]`` is read, and only the
@@ -121,7 +135,7 @@ def estep(Z, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
     resp : (n, K) or (0, K)
         When it has n rows, the responsibilities are written to it.
     """
-    n, d = Z.shape
+    d, n = ZT.shape
     K = weights.shape[0]
     if stats:
         nk[:] = 0.0
@@ -131,55 +145,85 @@ def estep(Z, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
     const = np.empty(K)
     for k in range(K):
         const[k] = (math.log(weights[k]) if weights[k] > 0.0 else -np.inf) - logdet[k] - 0.5 * d * _LOG_2PI
-    diff = np.empty((K, d))
-    logp = np.empty(K)
+    logp = np.empty((K, _BLOCK))
+    diff = np.empty((d, _BLOCK))
+    y = np.empty(_BLOCK)
+    top = np.empty(_BLOCK)
     total = 0.0
-    block = 0.0
-    for i in range(n):
+    for start in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - start)
         for k in range(K):
-            maha = 0.0
             for j in range(d):
-                diff[k, j] = Z[i, j] - means[k, j]
+                mu = means[k, j]
+                for i in range(m):
+                    diff[j, i] = ZT[j, start + i] - mu
+            acc = logp[k]
+            for i in range(m):
+                acc[i] = 0.0
             if diagonal:
                 for j in range(d):
-                    y = prec[k, j, j] * diff[k, j]
-                    maha += y * y
+                    p = prec[k, j, j]
+                    for i in range(m):
+                        t = p * diff[j, i]
+                        acc[i] += t * t
             else:
                 for j in range(d):
-                    y = 0.0
-                    for m in range(j + 1):
-                        y += prec[k, j, m] * diff[k, m]
-                    maha += y * y
-            logp[k] = const[k] - 0.5 * maha
-        top = logp[0]
+                    for i in range(m):
+                        y[i] = 0.0
+                    for l in range(j + 1):
+                        p = prec[k, j, l]
+                        for i in range(m):
+                            y[i] += p * diff[l, i]
+                    for i in range(m):
+                        acc[i] += y[i] * y[i]
+            c = const[k]
+            for i in range(m):
+                acc[i] = c - 0.5 * acc[i]
+        for i in range(m):
+            top[i] = logp[0, i]
         for k in range(1, K):
-            if logp[k] > top:
-                top = logp[k]
-        s = 0.0
-        for k in range(K):
-            # Below exp(-_NEGLIGIBLE) of the largest term, a density cannot change the sum's last bit.
-            logp[k] = math.exp(logp[k] - top) if logp[k] - top > -_NEGLIGIBLE else 0.0
-            s += logp[k]
-        block += top + math.log(s)
-        if (i + 1) % _BLOCK == 0:
-            total += block
-            block = 0.0
-        inv = 1.0 / s
-        for k in range(K):
-            r = logp[k] * inv
-            if write:
-                resp[i, k] = r
-            if stats and r > 0.0:
-                nk[k] += r
+            for i in range(m):
+                top[i] = max(top[i], logp[k, i])
+        block = 0.0
+        for i in range(m):
+            s = 0.0
+            for k in range(K):
+                # Below exp(-_NEGLIGIBLE) of the largest term, a density cannot change the sum's last bit.
+                v = logp[k, i] - top[i]
+                e = math.exp(v) if v > -_NEGLIGIBLE else 0.0
+                logp[k, i] = e
+                s += e
+            block += top[i] + math.log(s)
+            inv = 1.0 / s
+            for k in range(K):
+                logp[k, i] *= inv
+        total += block
+        if write:
+            for i in range(m):
+                for k in range(K):
+                    resp[start + i, k] = logp[k, i]
+        if stats:
+            for k in range(K):
+                r = logp[k]
+                mass = 0.0
+                for i in range(m):
+                    mass += r[i]
+                nk[k] += mass
                 for j in range(d):
-                    rd = r * diff[k, j]
-                    sx[k, j] += rd
-                    if diagonal:
-                        sxx[k, j, j] += rd * diff[k, j]
-                    else:
-                        for m in range(j, d):
-                            sxx[k, j, m] += rd * diff[k, m]
-    return total + block
+                    mu = means[k, j]
+                    for i in range(m):
+                        diff[j, i] = ZT[j, start + i] - mu
+                for j in range(d):
+                    first = 0.0
+                    for i in range(m):
+                        first += r[i] * diff[j, i]
+                    sx[k, j] += first
+                    for l in range(j, j + 1 if diagonal else d):
+                        second = 0.0
+                        for i in range(m):
+                            second += r[i] * diff[j, i] * diff[l, i]
+                        sxx[k, j, l] += second
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -290,6 +334,8 @@ def _orientation_eigenvalues(T, nk, code, delta):
 def _common_orientation(W, nk, code, D, delta):
     """EVE and VVE: ``Sigma_k = D diag(delta[k]) D^T`` with one orientation ``D`` (in place).
 
+    For ``VVE_MCLUST`` the rotations weigh each component by its shape alone, as mclust does.
+
     Alternates the eigenvalues given ``D`` with Jacobi sweeps for ``D`` given the
     eigenvalues: each plane rotation is the exact minimiser, in its plane, of
     ``sum_k tr(D^T W_k D diag(delta_k)^-1)`` (a cosine in twice the angle), so every
@@ -308,6 +354,8 @@ def _common_orientation(W, nk, code, D, delta):
                 A, B = 0.0, 0.0
                 for k in range(K):
                     w = 1.0 / delta[k, p] - 1.0 / delta[k, q]
+                    if code == VVE_MCLUST:
+                        w *= _geometric_mean(delta[k])
                     A += 0.5 * (T[k, p, p] - T[k, q, q]) * w
                     B += T[k, p, q] * w
                 if math.hypot(A, B) == 0.0:
@@ -550,8 +598,8 @@ def _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, lo
 
 
 @njit(cache=True, nogil=True)
-def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, max_iter, accelerate, history,
-       trace_weights, trace_means, trace_cov):
+def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, max_iter, accelerate, plain_first,
+       history, trace_weights, trace_means, trace_cov):
     """EM from the parameters given (updated in place) until the stopping rule holds.
 
     Iteration t computes the log-likelihood of the current parameters in the
@@ -570,7 +618,10 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     the jump towards ``theta2`` until the point is a valid mixture at least as
     likely as ``theta2``; the next M-step brings it back into the model. The
     stopping rule is Aitken's on the two plain steps of a cycle, for two cycles in
-    a row.
+    a row. With ``plain_first`` > 0, plain EM runs first until mclust's rule with
+    that tolerance holds (from mclust's start, that is mclust's own fit, with
+    mclust's M-step for VVE), and SQUAREM goes on from there: it never lowers the
+    likelihood, so the fit cannot end below mclust's.
 
     Returns
     -------
@@ -585,6 +636,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     """
     n, d = Z.shape
     K = weights.shape[0]
+    ZT = np.ascontiguousarray(Z.T)
     diagonal = is_diagonal(code)
     prec = np.empty((K, d, d))
     logdet = np.empty(K)
@@ -600,9 +652,27 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     if tracing:
         trace_weights[0], trace_means[0], trace_cov[0] = weights, means, cov
     status, converged, t, h = OK, False, 0, 0
-    history[0] = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+    history[0] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
     h = 1
-    if accelerate and rule == AITKEN and not tracing:
+    accelerate = accelerate and rule == AITKEN and not tracing
+    if accelerate and plain_first > 0.0:
+        base, steps = h - 1, 0
+        prelude = VVE_MCLUST if code == VVE else code  # mclust's own path, exactly
+        while t < max_iter:
+            if nk.min() < EMPTY_MASS:
+                status = EMPTY
+                break
+            if not _update(prelude, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, logdet, shape, orient,
+                           scale, W, new_cov):
+                status = SINGULAR
+                break
+            t += 1
+            steps += 1
+            history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+            h += 1
+            if steps >= 2 and _stop(history[base:h], h - 2 - base, plain_first, MCLUST, n):
+                break
+    if accelerate and status == OK:
         # Copies of theta0 and theta1, and a trial point with its factors and sums.
         w0, m0, c0 = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
         w1, m1, c1 = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
@@ -622,7 +692,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                 status = SINGULAR
                 break
             t += 1
-            history[h] = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+            history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
             h += 1
             if nk.min() < EMPTY_MASS:
                 status = EMPTY
@@ -633,7 +703,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                 status = SINGULAR
                 break
             t += 1
-            l2 = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+            l2 = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
             history[h] = l2
             h += 1
             three[0], three[1], three[2] = l0, history[h - 2], l2
@@ -681,7 +751,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                 ct[:, :, :] = c0 + c_r * (c1 - c0) + c_v * (cov - 2.0 * c1 + c0)
                 if wt.min() > 0.0 and factorize(ct, pt, lt):
                     wt /= wt.sum()
-                    lt_value = estep(Z, wt, mt, pt, lt, diagonal, True, no_resp, nkt, sxt, sxxt)
+                    lt_value = estep(ZT, wt, mt, pt, lt, diagonal, True, no_resp, nkt, sxt, sxxt)
                     if lt_value >= l2 and nkt.min() >= EMPTY_MASS:
                         weights[:], means[:, :], cov[:, :, :] = wt, mt, ct
                         prec[:, :, :], logdet[:] = pt, lt
@@ -705,7 +775,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
         steps += 1
         if tracing:
             trace_weights[t], trace_means[t], trace_cov[t] = weights, means, cov
-        history[h] = estep(Z, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
+        history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
         h += 1
         if steps >= 2 and _stop(history[base:h], h - 2 - base, tol, rule, n):
             converged = True
@@ -751,7 +821,7 @@ def responsibilities(Z, weights, means, cov, diagonal, resp):
     empty1 = np.empty(K)
     empty2 = np.empty((K, d))
     empty3 = np.empty((K, d, d))
-    return estep(Z, weights, means, prec, logdet, diagonal, False, resp, empty1, empty2, empty3)
+    return estep(np.ascontiguousarray(Z.T), weights, means, prec, logdet, diagonal, False, resp, empty1, empty2, empty3)
 
 
 def warm_up() -> None:
@@ -767,7 +837,7 @@ def warm_up() -> None:
         start_from_responsibilities(Z, resp, code, psi, 1e-6, weights, means, cov, shape, orient, scale)
         for accelerate in (False, True):
             em(Z, code, weights.copy(), means.copy(), cov.copy(), shape, orient, scale, psi, 1e-6, 1e-3, AITKEN, 5,
-               accelerate, np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)), np.empty((0, 2, 2, 2)))
+               accelerate, 1e-5, np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)), np.empty((0, 2, 2, 2)))
         responsibilities(Z, weights, means, cov, is_diagonal(code), resp)
         relative_smallest_variances(cov, psi)
 

@@ -35,8 +35,9 @@ from .parallel import parallel_fits
 from .scaling import Scaling, check_data
 from .subsample import DEFAULT_N_STRATA, stratified_subsample
 
-#: Starts per fit in a sweep: the hierarchical start and two k-means starts.
-DEFAULT_SWEEP_N_INIT = 3
+#: Starts per fit in a sweep: mclust's hierarchical start and one k-means start (bench/RESULTS.md:
+#: better than mclust in most cells, never worse, and faster than mclust).
+DEFAULT_SWEEP_N_INIT = 2
 #: A ``max_rows`` for interactive use on 2 cores: a sweep of a million rows then takes
 #: well under 20 s (bench/RESULTS.md), and every cluster still has rows of its own.
 SUBSAMPLE_MAX_ROWS = 3000
@@ -139,7 +140,7 @@ def sweep(
         mclust's default K = 1..9.
     covariance_types : iterable of str, default=COVARIANCE_TYPES
         Any of mclust's models (``gmm_core.MODELS``) and scikit-learn's names.
-    n_init : int, default=3
+    n_init : int, default=2
         Starts per fit (see :func:`~gmm_core.fit.fit_gmm`).
     random_state, init_params, reg_covar, tol, max_iter, stopping
         As in :func:`~gmm_core.fit.fit_gmm`, the same for every fit.

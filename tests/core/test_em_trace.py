@@ -51,10 +51,11 @@ def test_log_likelihood_never_decreases_on_random_data(
 
 @TYPES
 def test_final_frame_is_the_fit_gmm_model(faithful, covariance_type):
-    # mclust's start runs plain EM in fit_gmm too: the same path, step for step.
-    trace = em_trace(faithful, n_components=3, covariance_type=covariance_type, init_params="hc", max_iter=1000)
-    fit = fit_gmm(faithful, n_components=3, covariance_type=covariance_type, init_params="hc", n_init=1,
-                  max_iter=1000)
+    # Under mclust's stopping rule fit_gmm runs plain EM too: the same path, step for step.
+    options = dict(n_components=3, covariance_type=covariance_type, init_params="hc", stopping="mclust", tol=1e-8,
+                   max_iter=1000)
+    trace = em_trace(faithful, **options)
+    fit = fit_gmm(faithful, n_init=1, **options)
     assert (trace.n_iter, trace.converged) == (fit.n_iter, fit.converged)
     assert trace.log_likelihood[-1] == pytest.approx(fit.log_likelihood, rel=1e-12)
     np.testing.assert_allclose(trace.weights[-1], fit.weights, rtol=1e-10)

@@ -76,8 +76,10 @@ def test_from_mclusts_start_em_reaches_mclusts_bic(name):
     """mclust's own start (hc, fitted alone): our BIC is never more than 0.01 worse than mclust's.
 
     VVE is left out: mclust 6.0.0 estimates its common orientation without the components'
-    volumes (src/mclustaddson.f, msvve), which is not the M-step of that model, so its path
-    from the same start differs from EM's; the sweep below compares VVE too.
+    volumes (src/mclustaddson.f, msvve), which is not that model's M-step. EM from mclust's
+    start follows that path first (gmm_core.kernel.VVE_MCLUST), but solves each of its
+    orientation steps less exactly than mclust, so it can end a little apart; the sweep
+    below holds VVE to the rule too.
     """
     X = data(name)
     worse = []
