@@ -17,6 +17,7 @@ browser:
 	scripts/ensure-chromium
 
 bench: $(VENV)/.dev-installed browser
+	scripts/ensure-r
 	$(BIN)/python -m bench.bench
 	$(BIN)/python -m bench.app_bench
 	$(BIN)/python -m bench.server_bench

@@ -154,12 +154,12 @@ def pipeline(path: str) -> dict:
     start = time.perf_counter()
     swept = sweep(X, ks=SWEEP_KS, max_rows=SUBSAMPLE_MAX_ROWS, random_state=0)
     times["sweep"] = time.perf_counter() - start
-    best = swept[swept["best_bic"]].iloc[0]
+    best = swept.best
     chosen = {"n_components": int(best["k"]), "covariance_type": best["covariance_type"], "random_state": 0}
     with threadpool_limits(1):  # as the app fits
         # "Use this model": the Fit page starts from the model's subsample fit (ui.warm) ...
         start = time.perf_counter()
-        subsample_fit = swept.attrs["subsample"]["starts"][int(best["k"]), best["covariance_type"]]
+        subsample_fit = swept.subsample.starts[int(best["k"]), best["covariance_type"]]
         result = fit_gmm(X, **chosen, n_init=APP_N_INIT, **subsample_fit)
         times["fit"] = time.perf_counter() - start
         # ... and "Fit from scratch" runs the sidebar's restarts.

@@ -62,8 +62,9 @@ SINGULAR_RATIO = 1e-10
 #: eigenvalue below this) make every component flat: every fit is degenerate.
 COLLINEAR_EIGENVALUE = 1e-9
 #: Above this many rows, the starts run EM on a stratified subsample of this size and only
-#: the best of them runs EM on all rows (mclust, too, starts large data from a subset).
-START_MAX_ROWS = 5000
+#: the best of them runs EM on all rows (mclust starts data of more than 2,000 rows from a
+#: subset of that size too).
+START_MAX_ROWS = 2000
 
 RESTART_COLUMNS: tuple[str, ...] = (
     "restart",

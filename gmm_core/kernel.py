@@ -47,8 +47,6 @@ INNER_TOL = 1e-10
 INNER_MAX_ITER = 500
 #: mclust's tolerance (``emControl()$tol[1]``): from mclust's start, EM runs plain until it holds.
 MCLUST_TOL = 1e-5
-#: SQUAREM jumps only when the plain EM steps put the limit within this much log-likelihood.
-ACCELERATE_WITHIN = 1.0
 #: Rounds of EVE's and VVE's orientation update per M-step at most (see _common_orientation).
 ORIENTATION_ROUNDS = 5
 
@@ -716,11 +714,6 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                     break
                 continue
             calm = 0
-            # Jump only in EM's slow tail, once the plain steps say the limit is near: far
-            # from it, a long jump can land in another optimum's basin.
-            g1, g2 = three[1] - three[0], three[2] - three[1]
-            if not (0.0 < g2 < g1 and g2 * g2 / (g1 - g2) < ACCELERATE_WITHIN):
-                continue
             # r = theta1 - theta0, v = theta2 - 2 theta1 + theta0, over all parameters.
             rr, vv = 0.0, 0.0
             for k in range(K):
