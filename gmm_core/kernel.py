@@ -111,6 +111,27 @@ def factorize(cov, prec, logdet):
     return True
 
 
+#: 2 ** -j for j = 0 .. 64: the power-of-two part of _exp_negative.
+_POW2 = 2.0 ** -np.arange(65.0)
+_LN2_HI, _LN2_LO = 0.6931471803691238, 1.9082149292705877e-10
+#: 1 / j! for j = 0 .. 13: Taylor's series of exp on |r| <= ln(2) / 2, exact to a unit in the last place.
+_INVERSE_FACTORIALS = 1.0 / np.cumprod(np.concatenate(([1.0], np.arange(1.0, 14.0))))
+
+
+@njit(inline="always", fastmath=_FAST)
+def _exp_negative(v):
+    """``exp(v)`` for ``v <= 0`` to within a couple of units in the last place, in plain arithmetic the
+    compiler vectorises (libm's exp is one call per value). Below -_NEGLIGIBLE it gives
+    exp(-_NEGLIGIBLE): a term that small cannot change a sum of terms of which one is 1."""
+    v = max(v, -_NEGLIGIBLE)
+    j = math.floor(-v * 1.4426950408889634 + 0.5)  # v = -j ln 2 + r
+    r = v + j * _LN2_HI + j * _LN2_LO
+    p = _INVERSE_FACTORIALS[13]
+    for c in range(12, -1, -1):
+        p = p * r + _INVERSE_FACTORIALS[c]
+    return p * _POW2[int(j)]
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
     """One pass over the rows under the given parameters; returns the total log-likelihood.
@@ -147,6 +168,7 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
     diff = np.empty((d, _BLOCK))
     y = np.empty(_BLOCK)
     top = np.empty(_BLOCK)
+    total_row = np.empty(_BLOCK)
     total = 0.0
     for start in range(0, n, _BLOCK):
         m = min(_BLOCK, n - start)
@@ -182,19 +204,22 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
         for k in range(1, K):
             for i in range(m):
                 top[i] = max(top[i], logp[k, i])
+        for i in range(m):
+            total_row[i] = 0.0
+        for k in range(K):
+            row = logp[k]
+            for i in range(m):
+                e = _exp_negative(row[i] - top[i])
+                row[i] = e
+                total_row[i] += e
         block = 0.0
         for i in range(m):
-            s = 0.0
-            for k in range(K):
-                # Below exp(-_NEGLIGIBLE) of the largest term, a density cannot change the sum's last bit.
-                v = logp[k, i] - top[i]
-                e = math.exp(v) if v > -_NEGLIGIBLE else 0.0
-                logp[k, i] = e
-                s += e
-            block += top[i] + math.log(s)
-            inv = 1.0 / s
-            for k in range(K):
-                logp[k, i] *= inv
+            block += top[i] + math.log(total_row[i])
+            total_row[i] = 1.0 / total_row[i]
+        for k in range(K):
+            row = logp[k]
+            for i in range(m):
+                row[i] *= total_row[i]
         total += block
         if write:
             for i in range(m):

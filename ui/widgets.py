@@ -60,15 +60,19 @@ def sidebar() -> DeltaGenerator:
         )
         st.number_input("Random seed", min_value=0, max_value=MAX_SEED, step=1, key=state.SEED)
         with st.expander("Advanced"):
-            st.selectbox("Initialisation (init_params)", INIT_METHODS, key=state.INIT_PARAMS)
+            st.selectbox(
+                "Initialisation (init_params)", INIT_METHODS, key=state.INIT_PARAMS,
+                help="hc+kmeans: mclust's hierarchical start, then k-means starts for the other restarts; "
+                "hc: mclust's start alone.",
+            )
             st.number_input(
-                "reg_covar", min_value=0.0, step=1e-6, format="%.1e", key=state.REG_COVAR,
-                help="Added to the covariance diagonals, relative to the data's overall variance; "
+                "reg_covar", min_value=0.0, step=1e-8, format="%.1e", key=state.REG_COVAR,
+                help="Every component's covariance gets this fraction of the data's own covariance; "
                 "raise it when components collapse.",
             )
             st.number_input(
-                "tol", min_value=1e-12, max_value=1.0, step=1e-6, format="%.1e", key=state.TOL,
-                help="EM stops when the per-sample log-likelihood gains less than this.",
+                "tol", min_value=1e-12, max_value=1.0, step=1e-4, format="%.1e", key=state.TOL,
+                help="EM stops when its log-likelihood is within this of its limit (Aitken's estimate).",
             )
             st.number_input("max_iter", min_value=1, max_value=100_000, step=100, key=state.MAX_ITER)
     return summary
