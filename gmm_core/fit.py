@@ -420,10 +420,10 @@ def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, co
     large = problem.n_samples > START_MAX_ROWS and not (len(starts) == 1 and starts[0].kind == "parameters")
     if not large:
         runs = [run_em(problem, start, **options) for start in starts]
-        return _Runs(runs, names, len(runs), None, _best(problem, runs, settings))
+        return _Runs(runs, names, len(runs), None, _best(runs, settings))
     rows, subsample = start_problem(problem, settings)
     runs = [run_em(subsample, start, **options) for start in starts]
-    best = _best(subsample, runs, settings)
+    best = _best(runs, settings)
     if best is None:
         return _Runs(runs, names, len(runs), rows, None)
     run = runs[best]
@@ -441,15 +441,12 @@ def _collapse(run: EMRun, settings: FitSettings) -> list[tuple[int, float]]:
     return [(k, float(r)) for k, r in enumerate(run.relative_variances) if r <= threshold]
 
 
-def _eligible(problem: Problem, run: EMRun, settings: FitSettings) -> bool:
-    return not run.failed and not _collapse(run, settings)
-
-
-def _best(problem: Problem, runs: list[EMRun], settings: FitSettings) -> int | None:
-    """Index of the run with the highest likelihood among those neither failed nor collapsed,
-    else of the highest among those that did not fail; None when all failed."""
+def _best(runs: list[EMRun], settings: FitSettings) -> int | None:
+    """Index of the run with the highest likelihood among those that neither broke down nor
+    collapsed, else among those that have parameters at all (the fit is then degenerate);
+    None when no run has."""
     for pool in (
-        [i for i, run in enumerate(runs) if _eligible(problem, run, settings)],
+        [i for i, run in enumerate(runs) if not run.failed and not _collapse(run, settings)],
         [i for i, run in enumerate(runs) if run.weights.size and np.isfinite(run.log_likelihood)],
     ):
         if pool:

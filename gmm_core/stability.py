@@ -21,6 +21,7 @@ from scipy import linalg
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
+from .criteria import eligible as eligible_rows
 from .engine import Problem, regulariser_shape
 from .errors import DataError, FitError
 from .families import COVARIANCE_TYPES, model_name
@@ -347,7 +348,7 @@ def _fit_row(cell: tuple[int, str, int], outcome: FitResult | str, d: int) -> di
 
 def _model_summary(fits: pd.DataFrame, labels: Mapping, n_seeds: int) -> pd.DataFrame:
     keys = ["k", "covariance_type"]
-    eligible = fits[~fits["degenerate"] & fits["bic"].notna()]
+    eligible = fits[eligible_rows(fits)]
     bic = eligible.groupby(keys, sort=False)["bic"]
     winners = eligible.loc[eligible.groupby("seed")["bic"].idxmin(), keys]
     models = fits[[*keys, "model"]].drop_duplicates(keys).set_index(keys)
