@@ -56,7 +56,7 @@ _BLOCK = 256  # rows per block of the E-step: its buffers stay in the cache, and
 #: finite values (a component of weight 0 has a log-density of -inf).
 _FAST = {"reassoc", "contract", "arcp", "nsz"}
 _NEGLIGIBLE = 40.0
-_BACKTRACKS = 12  # halvings of a SQUAREM jump before falling back to plain EM
+_STEP_FACTOR = 4.0  # growth and shrinkage of SQUAREM's largest step (the SQUAREM package's mstep)
 
 
 @njit(cache=True, nogil=True)
@@ -636,15 +636,18 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
 
     With ``accelerate`` (and the Aitken rule, no trace), EM runs as SQUAREM
     (Varadhan & Roland 2008): after two EM steps from ``theta0`` to ``theta1``
-    and ``theta2``, it jumps to ``theta0 - 2 a r + a^2 v`` (``r = theta1 -
-    theta0``, ``v = theta2 - 2 theta1 + theta0``, ``a = -|r| / |v|``), halving
-    the jump towards ``theta2`` until the point is a valid mixture at least as
-    likely as ``theta2``; the next M-step brings it back into the model. The
-    stopping rule is Aitken's on the two plain steps of a cycle, for two cycles in
-    a row. With ``plain_first`` > 0, plain EM runs first until mclust's rule with
-    that tolerance holds (from mclust's start, that is mclust's own fit, with
-    mclust's M-step for VVE), and SQUAREM goes on from there: it never lowers the
-    likelihood, so the fit cannot end below mclust's.
+    and ``theta2``, it tries one jump to ``theta0 + 2 a r + a^2 v`` (``r =
+    theta1 - theta0``, ``v = theta2 - 2 theta1 + theta0``, ``a = |r| / |v|``
+    capped by a bound that grows fourfold after a full-length jump that paid and
+    shrinks fourfold after one that did not, as in the SQUAREM package), and
+    keeps it when it is a valid mixture at least as likely as ``theta0``, else
+    stays at ``theta2``; the next M-step brings it back into the model. Each
+    cycle thus starts at least as high as the last. The stopping rule is
+    Aitken's on the two plain steps of a cycle, for two cycles in a row. With
+    ``plain_first`` > 0, plain EM runs first until mclust's rule with that
+    tolerance holds (from mclust's start, that is mclust's own fit, with
+    mclust's M-step for VVE), and SQUAREM goes on from there, so the fit cannot
+    end below mclust's.
 
     Returns
     -------
@@ -704,6 +707,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
         nkt, sxt, sxxt = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
         three = np.empty(3)
         calm = 0
+        step_max = 1.0
         while t + 2 <= max_iter:
             if nk.min() < EMPTY_MASS:
                 status = EMPTY
@@ -758,26 +762,30 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                         vv += v * v
             if not vv > 0.0:
                 continue
-            a = min(-math.sqrt(rr / vv), -1.0)
-            for _ in range(_BACKTRACKS):
-                if a > -1.0 - 1e-6:
-                    break  # no longer a jump beyond theta2
-                # theta0 - 2 a r + a^2 v
-                c_r, c_v = -2.0 * a, a * a
-                wt[:] = w0 + c_r * (w1 - w0) + c_v * (weights - 2.0 * w1 + w0)
-                mt[:, :] = m0 + c_r * (m1 - m0) + c_v * (means - 2.0 * m1 + m0)
-                ct[:, :, :] = c0 + c_r * (c1 - c0) + c_v * (cov - 2.0 * c1 + c0)
-                if wt.min() > 0.0 and factorize(ct, pt, lt):
-                    wt /= wt.sum()
-                    lt_value = estep(ZT, wt, mt, pt, lt, diagonal, True, no_resp, nkt, sxt, sxxt)
-                    if lt_value >= l2 and nkt.min() >= EMPTY_MASS:
-                        weights[:], means[:, :], cov[:, :, :] = wt, mt, ct
-                        prec[:, :, :], logdet[:] = pt, lt
-                        nk[:], sx[:, :], sxx[:, :, :] = nkt, sxt, sxxt
-                        history[h] = lt_value
-                        h += 1
-                        break
-                a = (a - 1.0) / 2.0
+            alpha = min(math.sqrt(rr / vv), step_max)
+            full_length = alpha >= step_max
+            if alpha <= 1.0 + 1e-6:
+                if full_length:
+                    step_max *= _STEP_FACTOR
+                continue  # no jump beyond theta2
+            # theta0 + 2 alpha r + alpha^2 v
+            c_r, c_v = 2.0 * alpha, alpha * alpha
+            wt[:] = w0 + c_r * (w1 - w0) + c_v * (weights - 2.0 * w1 + w0)
+            mt[:, :] = m0 + c_r * (m1 - m0) + c_v * (means - 2.0 * m1 + m0)
+            ct[:, :, :] = c0 + c_r * (c1 - c0) + c_v * (cov - 2.0 * c1 + c0)
+            accepted = False
+            if wt.min() > 0.0 and factorize(ct, pt, lt):
+                wt /= wt.sum()
+                lt_value = estep(ZT, wt, mt, pt, lt, diagonal, True, no_resp, nkt, sxt, sxxt)
+                if lt_value >= l0 and nkt.min() >= EMPTY_MASS:
+                    weights[:], means[:, :], cov[:, :, :] = wt, mt, ct
+                    prec[:, :, :], logdet[:] = pt, lt
+                    nk[:], sx[:, :], sxx[:, :, :] = nkt, sxt, sxxt
+                    history[h] = lt_value
+                    h += 1
+                    accepted = True
+            if full_length:
+                step_max = step_max * _STEP_FACTOR if accepted else max(1.0, step_max / _STEP_FACTOR)
     # Plain EM: alone, or for the step SQUAREM had no room for. Its stopping rule reads only its
     # own log-likelihoods, from the parameters it starts at.
     base, steps = h - 1, 0

@@ -106,7 +106,8 @@ def test_the_default_sweep_is_never_worse_than_mclust(name):
 @pytest.mark.parametrize(
     ("name", "model", "k", "bic"),
     [
-        ("faithful", "EEE", 3, 2314.316),  # mclust -2314.316; ours converged a little further
+        # mclust -2314.316 stops 0.02 short of this model's limit (2314.2957 with tol=1e-9)
+        ("faithful", "EEE", 3, 2314.296),
         ("iris", "VEV", 2, 561.728),
         ("diabetes", "VVV", 3, 4751.316),
         ("acidity", "E", 2, 392.072),
@@ -115,7 +116,7 @@ def test_the_default_sweep_is_never_worse_than_mclust(name):
 def test_the_sweep_picks_mclusts_best_model(name, model, k, bic):
     best = our_sweep(name).query("best_bic").iloc[0]
     assert (best["model"], best["k"]) == (model, k)
-    assert bic - 0.02 <= best["bic"] <= bic + 0.005
+    assert best["bic"] == pytest.approx(bic, abs=0.01)
     assert f"{model},{k}" == next(iter(reference(name)["top"]))
 
 
