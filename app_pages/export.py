@@ -13,5 +13,6 @@ if result is not None:
     widgets.fit_heading(dataset, result)
     model = export_view.document(dataset, result)
     source = export_view.script(dataset, result)
-    export_view.downloads(dataset, result, model, source)
-    export_view.preview(dataset, result, model, source)
+    r_source = export_view.r_script(dataset, result)
+    export_view.downloads(dataset, result, model, source, r_source)
+    export_view.preview(dataset, result, model, source, r_source)

@@ -22,6 +22,7 @@ if result is not None:
     fit_view.diagnostics(dataset, result)
     match = fit_view.label_match(dataset, result)
     fit_view.chart(dataset, result, view.slots, match)
+    fit_view.pairs(dataset, result, view.slots)
     left, right = st.columns([3, 2])
     with left:
         fit_view.parameters(dataset, result)

@@ -12,10 +12,13 @@ from .families import (
     COVARIANCE_MEANINGS,
     COVARIANCE_TYPES,
     MCLUST_NAMES,
+    MODEL_CHOICES,
+    MODEL_GROUPS,
     MODEL_MEANINGS,
     MODELS,
     ONE_D_MODELS,
     display_name,
+    model_meaning,
     model_name,
     n_parameters,
 )
@@ -26,6 +29,7 @@ from .fit import (
     DEFAULT_REG_COVAR,
     DEFAULT_STOPPING,
     DEFAULT_TOL,
+    MAX_REG_COVAR,
     RESTART_COLUMNS,
     FitResult,
     FitSettings,
@@ -33,11 +37,11 @@ from .fit import (
 )
 from .em_trace import DEFAULT_TRACE_MAX_ITER, EMTrace, em_trace, initial_means
 from .evidence import EVIDENCE_COLUMNS, KASS_RAFTERY, bic_evidence, describe_model, kass_raftery, recommendation
-from .geometry import ellipse_points, ellipse_radius, marginal
+from .geometry import CovarianceTerms, covariance_terms, ellipse_points, ellipse_radius, example_covariances, marginal
 from .matching import LabelMatch, match_components, match_labels
 from .io import FeatureReport, Table, TableReport, feature_matrix, read_table
-from .reproduce import reproduction_script
-from .selection import DEFAULT_SWEEP_N_INIT, SWEEP_COLUMNS, SubsampleInfo, SweepResult, sweep
+from .reproduce import mclust_script, reproduction_script
+from .selection import DEFAULT_SWEEP_N_INIT, SWEEP_COLUMNS, SubsampleInfo, SweepResult, estimated_sweep_seconds, sweep
 from .stability import (
     DIAGNOSTIC_COLUMNS,
     STABILITY_FIT_COLUMNS,
@@ -66,8 +70,11 @@ __all__ = [
     "KASS_RAFTERY",
     "MCLUST_NAMES",
     "MODELS",
+    "MODEL_CHOICES",
+    "MODEL_GROUPS",
     "MODEL_MEANINGS",
     "ONE_D_MODELS",
+    "MAX_REG_COVAR",
     "RESTART_COLUMNS",
     "STABILITY_FIT_COLUMNS",
     "STABILITY_MODEL_COLUMNS",
@@ -90,7 +97,10 @@ __all__ = [
     "describe_model",
     "display_name",
     "eligible",
+    "CovarianceTerms",
+    "covariance_terms",
     "ellipse_points",
+    "example_covariances",
     "ellipse_radius",
     "em_trace",
     "feature_matrix",
@@ -106,12 +116,15 @@ __all__ = [
     "marginal",
     "match_components",
     "match_labels",
+    "model_meaning",
     "model_name",
     "n_parameters",
     "neutralise_formula",
     "read_table",
     "recommendation",
+    "mclust_script",
     "reproduction_script",
     "restart_stability",
+    "estimated_sweep_seconds",
     "sweep",
 ]

@@ -56,6 +56,30 @@ COVARIANCE_MEANINGS: dict[str, str] = {
     "spherical": "each component is a circle of its own size",
 }
 
+#: Every model in the order menus offer them: scikit-learn's four under their own names, then
+#: mclust's other ten in mclust's order.
+MODEL_CHOICES: tuple[str, ...] = COVARIANCE_TYPES + tuple(m for m in MODELS if m not in SKLEARN_NAMES)
+
+#: Families of models by what they hold equal, for showing and hiding curves together.
+MODEL_GROUPS: dict[str, tuple[str, ...]] = {
+    "scikit-learn's four": ("VVV", "EEE", "VVI", "VII"),
+    "spherical (·II)": ("EII", "VII"),
+    "axis-aligned (··I)": ("EEI", "VEI", "EVI", "VVI"),
+    "equal orientation (··E)": ("EEE", "VEE", "EVE", "VVE"),
+    "variable orientation (··V)": ("EEV", "VEV", "EVV", "VVV"),
+    "equal volume (E··)": tuple(m for m in MODELS if m[0] == "E"),
+    "variable volume (V··)": tuple(m for m in MODELS if m[0] == "V"),
+}
+
+
+def model_meaning(name: str, n_features: int | None = None) -> str:
+    """The model ``name`` in words: scikit-learn's picture for its four names, else volume,
+    shape and orientation (``MODEL_MEANINGS``)."""
+    if name in COVARIANCE_MEANINGS and n_features != 1:
+        return COVARIANCE_MEANINGS[name]
+    return MODEL_MEANINGS[model_name(name, n_features)]
+
+
 #: Models whose fits do not depend on the units of each column: rescaling one column
 #: rescales the fitted covariances with it (the others are invariant to one common unit only).
 COLUMN_SCALE_EQUIVARIANT: frozenset[str] = frozenset(

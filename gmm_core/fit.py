@@ -51,6 +51,9 @@ DEFAULT_TOL = 1e-3
 DEFAULT_STOPPING = "aitken"
 DEFAULT_MAX_ITER = 1000
 DEFAULT_REG_COVAR = 1e-8
+#: reg_covar is a fraction of the data's own covariance: beyond 1 the regulariser outweighs the
+#: data in every component, and far beyond it the covariances overflow.
+MAX_REG_COVAR = 1.0
 
 #: A component is degenerate when, in some direction, its variance is at most this
 #: multiple of what the regulariser alone gives it (the data contribute no more than
@@ -687,11 +690,20 @@ def check_settings(
         n_init=integer("n_init", n_init, 1),
         random_state=random_state,
         init_params=init_params,
-        reg_covar=positive("reg_covar", reg_covar, allow_zero=True),
+        reg_covar=_regulariser(positive("reg_covar", reg_covar, allow_zero=True)),
         tol=positive("tol", tol),
         max_iter=integer("max_iter", max_iter, 1),
         stopping=stopping,
     )
+
+
+def _regulariser(reg_covar: float) -> float:
+    if reg_covar > MAX_REG_COVAR:
+        raise ValueError(
+            f"reg_covar must be at most {MAX_REG_COVAR:g}: it is the fraction of the data's own covariance added to "
+            f"every component's, and more would outweigh the data; got {reg_covar!r}."
+        )
+    return reg_covar
 
 
 def check_start(X: np.ndarray, n_components: int, weights_init, means_init, covariances_init) -> dict:

@@ -12,7 +12,7 @@ from importlib import metadata
 
 import numpy as np
 
-from .families import COVARIANCE_MEANINGS
+from .families import model_meaning
 from .fit import FitResult
 
 FORMAT = "gmm-explorer/model"
@@ -82,7 +82,7 @@ def model_document(
         "model": {
             "covariance_type": result.covariance_type,
             "mclust_name": result.mclust_name,
-            "covariance_meaning": COVARIANCE_MEANINGS[result.covariance_type],
+            "covariance_meaning": model_meaning(result.covariance_type, result.n_features),
             "n_components": result.n_components,
             "n_features": result.n_features,
             "feature_names": feature_names,

@@ -118,3 +118,118 @@ def reproduction_script(
         'print(f"BIC: {float(model.bic(X))!r}")',
     ]
     return "\n".join(lines) + "\n"
+
+
+def r_string(text: str) -> str:
+    """``text`` as an R string literal: quotes and backslashes escaped, every character outside
+    printable ASCII written as a Unicode escape, so no text can end the literal or change the code."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{{{code:04x}}}")
+        else:
+            out.append(f"\\U{{{code:08x}}}")
+    return '"' + "".join(out) + '"'
+
+
+def _r_numbers(values) -> str:
+    return "c(" + ", ".join(repr(float(v)) for v in np.ravel(values)) + ")"
+
+
+def mclust_script(
+    result: FitResult,
+    *,
+    feature_names: Sequence[str],
+    csv_name: str,
+    standardize: bool = False,
+) -> str:
+    """Source of an R script that continues ``result`` with mclust's own EM from the labelled CSV.
+
+    Any of the 14 models (and E, V for one column). The script reads the CSV
+    written by :func:`~gmm_core.export.labelled_csv`, keeps the rows that have a
+    component, optionally z-scores the columns, computes the responsibilities of
+    the fitted model (weights, means and covariances are embedded as numbers)
+    and runs ``mclust::me()`` from them: its first M-step gives back the fitted
+    model and EM confirms it. It prints how many labels agree with the exported
+    components and mclust's BIC, whose negative is the app's. Needs R and the
+    mclust package (``apt-get install r-base-core r-cran-mclust``).
+
+    Parameters
+    ----------
+    result : FitResult
+    feature_names : sequence of str, length d
+        The fitted columns of the original table, neutralised as the CSV export
+        neutralises its headers and embedded as escaped R string literals.
+    csv_name : str
+    standardize : bool, default=False
+        Whether the columns were z-scored (population standard deviation).
+
+    Returns
+    -------
+    str
+        R source. Its output ends with the lines ``labels agree: <m> of <n> rows``,
+        ``mclust BIC: <value>`` and ``GMM Explorer's BIC: <value>``.
+    """
+    names = [neutralise_formula(str(name)) for name in feature_names]
+    if len(names) != result.n_features:
+        raise ValueError(
+            f"feature_names must name the model's {result.n_features} features; got {len(names)}."
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "Two fitted columns have the same name in the export, so no script can tell them apart: "
+            f"{', '.join(sorted({n for n in names if names.count(n) > 1}))}. Rename the columns and upload again."
+        )
+    if not isinstance(csv_name, str) or not csv_name:
+        raise ValueError(f"csv_name must be a non-empty string; got {csv_name!r}.")
+    K, d = result.n_components, result.n_features
+    lines = [
+        "# Continue a Gaussian mixture exported by GMM Explorer with R's mclust: EM from the fitted model.",
+        "suppressPackageStartupMessages(library(mclust))",
+        f"csv <- {r_string(csv_name)}",
+        f"features <- c({', '.join(r_string(n) for n in names)})",
+        f"K <- {K}L",
+        f"model <- {r_string(result.mclust_name)}",
+        "# Read as text and convert afterwards: exactly the numbers that were written.",
+        'frame <- read.csv(csv, colClasses = "character", check.names = FALSE, na.strings = "")',
+        "# The export appends component, max_responsibility, uncertainty and K responsibilities;",
+        "# rows the model did not use have no component.",
+        "component <- frame[[ncol(frame) - K - 2L]]",
+        "used <- !is.na(component)",
+        "X <- as.matrix(as.data.frame(lapply(frame[used, features, drop = FALSE], as.numeric)))",
+        "n <- nrow(X)",
+        "d <- ncol(X)",
+    ]
+    if standardize:
+        lines += [
+            "# z-scores per column (population standard deviation), as before the fit.",
+            "X <- scale(X, center = TRUE, scale = apply(X, 2, sd) * sqrt((n - 1) / n))",
+        ]
+    lines += [
+        "# The model GMM Explorer fitted.",
+        f"pro <- {_r_numbers(result.weights)}",
+        f"mean <- matrix({_r_numbers(result.means)}, nrow = d)",  # column k: mean of component k
+        f"sigma <- array({_r_numbers(result.covariances)}, dim = c(d, d, K))",  # R fills column-major
+        "log_density <- sapply(seq_len(K), function(k) {",
+        "  L <- chol(sigma[, , k])",
+        "  y <- backsolve(L, t(X) - mean[, k], transpose = TRUE)",
+        "  log(pro[k]) - sum(log(diag(L))) - 0.5 * colSums(y^2) - 0.5 * d * log(2 * pi)",
+        "})",
+        "log_density <- matrix(log_density, ncol = K)",
+        "z <- exp(log_density - apply(log_density, 1, max))",
+        "z <- z / rowSums(z)",
+        "fit <- me(data = if (d == 1) X[, 1] else X, modelName = model, z = z)",
+        "if (is.na(fit$loglik)) stop(paste(\"mclust's EM stopped:\", attr(fit, \"returnCode\")))",
+        "bic_mclust <- bic(model, fit$loglik, n, d, K)",
+        "labels <- map(fit$z)",
+        "exported <- as.integer(component[used])",
+        'cat(sprintf("labels agree: %d of %d rows\\n", sum(labels == exported), n))',
+        'cat(sprintf("mclust BIC: %.6f\\n", bic_mclust))',
+        'cat(sprintf("GMM Explorer\'s BIC: %.6f\\n", -bic_mclust))',
+    ]
+    return "\n".join(lines) + "\n"

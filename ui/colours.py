@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gmm_core import COVARIANCE_TYPES, match_components
+from gmm_core import MODEL_CHOICES, match_components
+from gmm_core.families import SKLEARN_NAMES
 
 #: Colours of slots 0, 1, ...: Okabe & Ito's palette (2008) without black, which the
 #: means are drawn in, and with its yellow last as it is the faintest on white; then
@@ -34,8 +35,29 @@ PALETTE: tuple[str, ...] = (
     "#117733",  # green
     "#AA4499",  # purple
 )
-#: Colours of the covariance types in the model-selection charts: Paul Tol's "bright" scheme.
-TYPE_COLOURS: dict[str, str] = dict(zip(COVARIANCE_TYPES, ("#4477AA", "#EE6677", "#228833", "#AA3377")))
+#: Colours of the models in the model-selection charts, in ``MODEL_CHOICES`` order: Paul Tol's
+#: "bright" scheme for scikit-learn's four, then his "muted" and "dark" ones for mclust's other
+#: ten. Fourteen colours cannot all be told apart at a glance, so the charts also vary the dash
+#: (``MODEL_DASHES``) and name each curve on hover.
+MODEL_COLOURS: dict[str, str] = dict(zip(MODEL_CHOICES, (
+    "#4477AA", "#EE6677", "#228833", "#AA3377",
+    "#332288", "#88CCEE", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#44AA99", "#EE7733", "#555555",
+)))
+#: Line dash per model: solid for scikit-learn's four, by orientation (third letter) for the rest.
+MODEL_DASHES: dict[str, str] = {
+    model: "solid" if i < 4 else {"I": "dot", "E": "dash", "V": "dashdot"}[model[2]]
+    for i, model in enumerate(MODEL_CHOICES)
+}
+
+
+def model_colour(name: str) -> str:
+    """Colour of a model in the charts, under either of its names."""
+    return MODEL_COLOURS[SKLEARN_NAMES.get(name, name)]
+
+
+def model_dash(name: str) -> str:
+    """Line dash of a model in the charts, under either of its names."""
+    return MODEL_DASHES[SKLEARN_NAMES.get(name, name)]
 
 
 def component_colour(slot: int, alpha: float | None = None) -> str:

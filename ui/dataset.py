@@ -41,6 +41,11 @@ class Generation:
     spread: tuple[float, ...] = (1.0, 1.4, 0.8)
     seed: int = 7
 
+    def __post_init__(self):
+        # At most one spread per centre (fewer are repeated): extra ones would only lengthen
+        # the data's name and the link.
+        object.__setattr__(self, "spread", tuple(self.spread[: max(1, self.n_centers)]))
+
 
 #: The seed example the app opens on.
 SEED_GENERATION = Generation()
@@ -175,6 +180,10 @@ def bytes_hash(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+#: Largest spread of generated blobs: far beyond the centres' box (±10), short of overflowing.
+MAX_SPREAD = 1e6
+
+
 def parse_spread(text: str) -> tuple[float, ...]:
     """Per-cluster spreads from text like '1.0, 1.4, 0.8'.
 
@@ -188,10 +197,10 @@ def parse_spread(text: str) -> tuple[float, ...]:
         values = tuple(float(part) for part in parts)
     except ValueError:
         values = ()
-    if not values or not all(np.isfinite(v) and v > 0 for v in values):
+    if not values or not all(np.isfinite(v) and 0 < v <= MAX_SPREAD for v in values):
         raise DataError(
-            "The spread must be one or more positive numbers separated by commas, "
-            "such as 1.0, 1.4, 0.8 (one per centre, repeated if there are fewer)."
+            f"The spread must be one or more positive numbers up to {MAX_SPREAD:,.0f} separated by commas, "
+            "such as 1.0, 1.4, 0.8 (one per centre, repeated if there are fewer; the centres lie within ±10)."
         )
     return values
 

@@ -14,8 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from gmm_core import MCLUST_NAMES, EMTrace, ellipse_points, marginal
-from ui.colours import TYPE_COLOURS, component_colour, slot_marker
+from gmm_core import EMTrace, display_name, ellipse_points, marginal
+from ui.colours import component_colour, model_colour, model_dash, slot_marker
 from ui.figures import CHART_HEIGHT, ELLIPSE_LEVELS
 from ui.text import plotly_text
 
@@ -26,6 +26,8 @@ ELLIPSE_POINTS = 60
 #: The latest point of the log-likelihood trace (Okabe-Ito vermillion).
 NOW_COLOUR = "#D55E00"
 _NO_TRANSITION = {"duration": 0}
+#: Small multiples per row when the same start runs under several models.
+COMPARISON_COLUMNS = 7
 
 
 def em_animation(
@@ -235,26 +237,34 @@ def em_comparison(
         iteration ('type_log_likelihood').
     """
     types = list(traces)
+    n_cols = min(len(types), COMPARISON_COLUMNS)
+    n_grid = -(-len(types) // n_cols)
     titles = [
-        f"{c} ({MCLUST_NAMES[c]}): "
-        + (f"{t.n_iter} iterations" if isinstance(t, EMTrace) else "EM failed")
+        f"{display_name(c)}: "
+        + (f"{t.n_iter} it." if isinstance(t, EMTrace) else "failed")
         for c, t in traces.items()
     ]
+    titles += [""] * (n_grid * n_cols - len(types))
     figure = make_subplots(
-        rows=2, cols=len(types), row_heights=[0.6, 0.4], vertical_spacing=0.14, horizontal_spacing=0.04,
-        specs=[[{}] * len(types), [{"colspan": len(types)}] + [None] * (len(types) - 1)],
+        rows=n_grid + 1, cols=n_cols, row_heights=[0.6 / n_grid] * n_grid + [0.4],
+        vertical_spacing=0.12 / n_grid, horizontal_spacing=0.02,
+        specs=[[{}] * n_cols] * n_grid + [[{"colspan": n_cols}] + [None] * (n_cols - 1)],
         subplot_titles=[*titles, "Log-likelihood per iteration from the same start"],
     )
+    likelihood_row = n_grid + 1
     start_2d = np.asarray(start)[:, list(pair)]
-    for col, (covariance_type, trace) in enumerate(traces.items(), start=1):
+    for index, (covariance_type, trace) in enumerate(traces.items()):
+        row, col = divmod(index, n_cols)
+        row += 1
+        col += 1
         figure.add_trace(
             go.Scatter(
                 x=start_2d[:, 0], y=start_2d[:, 1], mode="markers", name="start", meta="em_start",
-                legendgroup="start", showlegend=col == 1,
+                legendgroup="start", showlegend=index == 0,
                 marker={"symbol": "circle-open", "size": 12, "color": "black", "line": {"width": 2}},
                 hoverinfo="skip",
             ),
-            row=1, col=col,
+            row=row, col=col,
         )
         if not isinstance(trace, EMTrace):
             continue
@@ -266,54 +276,56 @@ def em_comparison(
                 x=points[:, 0], y=points[:, 1], mode="markers", name="points", meta="em_points", showlegend=False,
                 marker={**slot_marker(type_slots[trace.labels[last]]), "size": 4, "opacity": 0.6}, hoverinfo="skip",
             ),
-            row=1, col=col,
+            row=row, col=col,
         )
         for k in range(trace.n_components):
             figure.add_trace(
-                _ellipse(means[k], covariances[k], type_slots[k], level).update(showlegend=False), row=1, col=col
+                _ellipse(means[k], covariances[k], type_slots[k], level).update(showlegend=False), row=row, col=col
             )
         figure.add_trace(
             go.Scatter(
                 x=means[:, 0], y=means[:, 1], mode="markers", name="final means", meta="em_means",
-                legendgroup="means", showlegend=col == 1,
+                legendgroup="means", showlegend=index == 0,
                 marker={"symbol": "x", "size": 11, "color": "black", "line": {"width": 1, "color": "white"}},
                 hoverinfo="skip",
             ),
-            row=1, col=col,
+            row=row, col=col,
         )
         figure.add_trace(
             go.Scatter(
                 x=np.arange(trace.n_frames), y=trace.log_likelihood, mode="lines+markers",
-                name=f"{covariance_type} ({MCLUST_NAMES[covariance_type]})", meta="type_log_likelihood",
-                line={"color": TYPE_COLOURS[covariance_type]}, marker={"size": 4},
+                name=display_name(covariance_type), meta="type_log_likelihood",
+                line={"color": model_colour(covariance_type)}, marker={"size": 4},
                 hovertemplate=f"{covariance_type}, iteration %{{x}}: %{{y:,.3f}}<extra></extra>",
             ),
-            row=2, col=1,
+            row=likelihood_row, col=1,
         )
-    for col in range(1, len(types) + 1):
-        _scatter_axes(figure, points, axis_names, col=col, titles=col == 1)
-    figure.update_xaxes(title_text="iteration", row=2, col=1)
+    for index in range(len(types)):
+        row, col = divmod(index, n_cols)
+        _scatter_axes(figure, points, axis_names, row=row + 1, col=col + 1, titles=index == 0)
+    figure.update_xaxes(title_text="iteration", row=likelihood_row, col=1)
     fitted = [t for t in traces.values() if isinstance(t, EMTrace)]
     if fitted:
         ranges = [likelihood_range(t.log_likelihood) for t in fitted]
         low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-        figure.update_yaxes(title_text="log-likelihood", range=[low, high], row=2, col=1)
+        figure.update_yaxes(title_text="log-likelihood", range=[low, high], row=likelihood_row, col=1)
         if any(t.log_likelihood[0] < low for t in fitted):
             figure.add_annotation(
                 x=0, y=low, text="↓ starts below the axis", showarrow=False, xanchor="left", yanchor="bottom",
-                font={"color": NOW_COLOUR}, row=2, col=1,
+                font={"color": NOW_COLOUR}, row=likelihood_row, col=1,
             )
     figure.update_layout(
-        height=640, margin={"l": 10, "r": 10, "t": 40, "b": 50},
+        height=380 + 260 * n_grid, margin={"l": 10, "r": 10, "t": 40, "b": 50},
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
     )
     return figure
 
 
-def _scatter_axes(figure: go.Figure, points: np.ndarray, axis_names, *, col: int = 1, titles: bool = True) -> None:
+def _scatter_axes(figure: go.Figure, points: np.ndarray, axis_names, *, row: int = 1, col: int = 1,
+                  titles: bool = True) -> None:
     """Fix a scatter panel's ranges to the data (padded), so moving ellipses do not rescale it."""
     low, high = points.min(axis=0), points.max(axis=0)
     pad = 0.08 * (high - low) + 1e-9
     x_name, y_name = (plotly_text(name) for name in axis_names)
-    figure.update_xaxes(range=[low[0] - pad[0], high[0] + pad[0]], title_text=x_name if titles else None, row=1, col=col)
-    figure.update_yaxes(range=[low[1] - pad[1], high[1] + pad[1]], title_text=y_name if titles else None, row=1, col=col)
+    figure.update_xaxes(range=[low[0] - pad[0], high[0] + pad[0]], title_text=x_name if titles else None, row=row, col=col)
+    figure.update_yaxes(range=[low[1] - pad[1], high[1] + pad[1]], title_text=y_name if titles else None, row=row, col=col)

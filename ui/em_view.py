@@ -1,4 +1,4 @@
-"""The EM step-through page's blocks: the start, EM in motion, and the same start under each type."""
+"""The EM step-through page's blocks: the start, EM in motion, and the same start under each model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, DataError, EMTrace, FitError, FitSettings
+from gmm_core import MODEL_CHOICES, DataError, EMTrace, FitError, FitSettings, display_name
 from ui import cache, state
 from ui.colours import match_slots
 from ui.dataset import Dataset, content_hash
@@ -68,10 +68,10 @@ def controls() -> tuple[str, str]:
     )
     # Starts as the sidebar's type; changing it replays the same start under another type.
     st.session_state.setdefault(state.EM_COV_TYPE, st.session_state[state.COV_TYPE])
-    covariance_type = right.segmented_control(
-        "Covariance type", COVARIANCE_TYPES, key=state.EM_COV_TYPE, required=True, **PERSIST,
-        format_func=lambda c: f"{c} ({MCLUST_NAMES[c]})",
-        help="The same start is replayed under whichever type you pick.",
+    covariance_type = right.selectbox(
+        "Covariance model", MODEL_CHOICES, key=state.EM_COV_TYPE, **PERSIST,
+        format_func=display_name,
+        help="The same start is replayed under whichever model you pick.",
     )
     return init, covariance_type
 
@@ -216,9 +216,9 @@ def animation(
 def same_start(
     dataset: Dataset, data: EMData, settings: FitSettings, view: FitView, *, init: str, start: np.ndarray
 ) -> None:
-    """The one start run under every covariance type: small multiples, likelihoods and a table."""
+    """The one start run under every model: small multiples, likelihoods and a table."""
     traces: dict[str, EMTrace | str] = {}
-    for covariance_type in COVARIANCE_TYPES:
+    for covariance_type in MODEL_CHOICES:
         try:
             traces[covariance_type] = _trace(data, settings, init, covariance_type, start)
         except (FitError, DataError) as exc:
@@ -234,7 +234,7 @@ def same_start(
     st.plotly_chart(figure, key="em_compare_chart")
     table = pd.DataFrame(
         {
-            "covariance type": [f"{c} ({MCLUST_NAMES[c]})" for c in fitted],
+            "model": [display_name(c) for c in fitted],
             "iterations": [t.n_iter for t in fitted.values()],
             "converged": [t.converged for t in fitted.values()],
             "start log-likelihood": [t.log_likelihood[0] for t in fitted.values()],
@@ -244,4 +244,4 @@ def same_start(
     st.dataframe(table, hide_index=True, key="em_compare_table")
     for covariance_type, message in traces.items():
         if covariance_type not in fitted:
-            st.warning(f"{covariance_type}: {escape_markdown(message)}", icon=":material/warning:")
+            st.warning(f"{display_name(covariance_type)}: {escape_markdown(message)}", icon=":material/warning:")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_core import FitResult, labelled_csv, labelled_frame, reproduction_script
+from gmm_core import FitResult, labelled_csv, labelled_frame, mclust_script, reproduction_script
+from gmm_core.families import SKLEARN_NAMES
 from gmm_core.model_json import model_document, model_json
 from ui import state
 from ui.dataset import Dataset
@@ -24,12 +25,23 @@ def csv_name(dataset: Dataset, result: FitResult) -> str:
     return f"{file_stem(dataset, result)}_labelled.csv"
 
 
-def script(dataset: Dataset, result: FitResult) -> str:
-    """A Python script that refits ``result`` with plain scikit-learn from the labelled-data download.
+def script(dataset: Dataset, result: FitResult) -> str | None:
+    """A Python script that refits ``result`` with plain scikit-learn from the labelled-data download,
+    or None for a model scikit-learn does not have.
 
     ``gmm_core.reproduction_script`` reading :func:`csv_name` from the working directory.
     """
+    if result.mclust_name not in SKLEARN_NAMES:
+        return None
     return reproduction_script(
+        result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize
+    )
+
+
+def r_script(dataset: Dataset, result: FitResult) -> str:
+    """An R script that continues ``result`` with mclust from the labelled-data download
+    (``gmm_core.mclust_script``)."""
+    return mclust_script(
         result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize
     )
 
@@ -45,8 +57,8 @@ def document(dataset: Dataset, result: FitResult) -> dict:
     )
 
 
-def downloads(dataset: Dataset, result: FitResult, model: dict, source: str) -> None:
-    """The labelled-data CSV, model JSON and reproduction script download buttons, each with what it holds."""
+def downloads(dataset: Dataset, result: FitResult, model: dict, source: str | None, r_source: str) -> None:
+    """The labelled-data CSV, model JSON and reproduction scripts' download buttons, each with what it holds."""
     frame, used_rows = dataset.table.frame, dataset.used_rows
     stem = file_stem(dataset, result)
     left, right, third = st.columns(3)
@@ -82,25 +94,46 @@ def downloads(dataset: Dataset, result: FitResult, model: dict, source: str) -> 
             "with a hash of the fitted matrix, and library versions."
         )
     with third:
+        if source is None:
+            st.caption(
+                f"scikit-learn has no {result.mclust_name} model, so there is no Python script for it; the R "
+                "script below continues it with mclust."
+            )
+        else:
+            st.download_button(
+                "Download reproduction script (Python)",
+                data=source,
+                file_name=f"{stem}_reproduce.py",
+                mime="text/x-python",
+                key=state.DOWNLOAD_SCRIPT,
+                on_click="ignore",
+                icon=":material/download:",
+            )
+            st.caption(
+                "Refits this model with plain scikit-learn from the labelled CSV (put both in one folder and run "
+                "it with Python); it prints how many labels agree and the BIC."
+            )
         st.download_button(
-            "Download reproduction script (Python)",
-            data=source,
-            file_name=f"{stem}_reproduce.py",
-            mime="text/x-python",
-            key=state.DOWNLOAD_SCRIPT,
+            "Download mclust script (R)",
+            data=r_source,
+            file_name=f"{stem}_mclust.R",
+            mime="text/plain",
+            key=state.DOWNLOAD_R_SCRIPT,
             on_click="ignore",
             icon=":material/download:",
         )
         st.caption(
-            "Refits this model with plain scikit-learn from the labelled CSV (put both in one folder and run "
-            "it with Python); it prints how many labels agree and the BIC."
+            "Runs R's mclust EM from this model on the labelled CSV (`Rscript` in the same folder; needs the "
+            "mclust package); it prints how many labels agree and mclust's BIC, the negative of ours."
         )
 
 
-def preview(dataset: Dataset, result: FitResult, model: dict, source: str) -> None:
+def preview(dataset: Dataset, result: FitResult, model: dict, source: str | None, r_source: str) -> None:
     """The first rows of the labelled data, the model document and the script, as they will be downloaded."""
     st.subheader("Preview")
-    data_tab, model_tab, script_tab = st.tabs(["Labelled data", "Model JSON", "Reproduction script"])
+    data_tab, model_tab, script_tab, r_tab = st.tabs(
+        ["Labelled data", "Model JSON", "Python script (scikit-learn)", "R script (mclust)"]
+    )
     frame = dataset.table.frame
     with data_tab:
         labelled = labelled_frame(frame, result, used_rows=dataset.used_rows).head(PREVIEW_ROWS)
@@ -113,4 +146,9 @@ def preview(dataset: Dataset, result: FitResult, model: dict, source: str) -> No
     with model_tab:
         st.json(model, expanded=2)
     with script_tab:
-        st.code(source, language="python")
+        if source is None:
+            st.caption(f"scikit-learn has no {result.mclust_name} model.")
+        else:
+            st.code(source, language="python")
+    with r_tab:
+        st.code(r_source, language="r")

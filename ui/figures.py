@@ -15,8 +15,9 @@ from plotly.subplots import make_subplots
 from scipy import stats
 from scipy.special import logsumexp
 
-from gmm_core import MCLUST_NAMES, ellipse_points
-from ui.colours import TYPE_COLOURS, component_colour, slot_marker
+from gmm_core import display_name, ellipse_points, example_covariances
+from gmm_core.geometry import EXAMPLE_MEANS
+from ui.colours import component_colour, model_colour, model_dash, slot_marker
 from ui.tables import CRITERIA, best_index, eligible
 from ui.text import plotly_text
 
@@ -297,6 +298,97 @@ def fit_scatter(
     return figure
 
 
+#: The scatterplot matrix draws at most this many points per panel (sampled within each component)
+#: and at most this many columns (the user picks which beyond).
+PAIRS_MAX_POINTS = 1_500
+PAIRS_MAX_COLUMNS = 8
+
+
+def pairs_figure(
+    points: np.ndarray,
+    labels: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    *,
+    names,
+    level: str = "95%",
+    slots: np.ndarray | None = None,
+    uncertainty: np.ndarray | None = None,
+) -> go.Figure:
+    """Scatterplot matrix of the fitted columns: every pair, points by component and each
+    component's exact marginal ellipse (mclust's classification pairs plot); with ``uncertainty``,
+    points sized by it instead (mclust's uncertainty pairs plot).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, m)
+        The columns to show (at most ``PAIRS_MAX_COLUMNS``); sampled down to
+        ``PAIRS_MAX_POINTS`` within each component.
+    labels : ndarray of shape (n,)
+    means : ndarray of shape (K, m); covariances : ndarray of shape (K, m, m)
+        The components' marginals on these columns.
+    names : sequence of str
+        Column names (escaped here).
+    uncertainty : ndarray of shape (n,), optional
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Below the diagonal, the pairs ('pairs_points', 'pairs_ellipse'); on the
+        diagonal, each column's name.
+    """
+    n, m = points.shape
+    K = len(means)
+    slots = np.arange(K) if slots is None else np.asarray(slots)
+    shown = stratified_sample(labels, PAIRS_MAX_POINTS)
+    figure = make_subplots(rows=m, cols=m, horizontal_spacing=0.012, vertical_spacing=0.012)
+    size = 3 if uncertainty is None else 2 + 10 * np.asarray(uncertainty)[shown]
+    for row in range(m):
+        for col in range(m):
+            if row == col:
+                figure.add_annotation(
+                    text=f"<b>{plotly_text(names[row])}</b>", xref="x domain", yref="y domain", x=0.5, y=0.5,
+                    showarrow=False, row=row + 1, col=col + 1,
+                )
+                figure.update_xaxes(visible=False, row=row + 1, col=col + 1)
+                figure.update_yaxes(visible=False, row=row + 1, col=col + 1)
+                continue
+            if row < col:
+                figure.update_xaxes(visible=False, row=row + 1, col=col + 1)
+                figure.update_yaxes(visible=False, row=row + 1, col=col + 1)
+                continue
+            first = (row, col) == (1, 0)
+            figure.add_trace(
+                go.Scattergl(
+                    x=points[shown, col], y=points[shown, row], mode="markers", meta="pairs_points",
+                    showlegend=False, hoverinfo="skip",
+                    marker={**slot_marker(slots[labels[shown]]), "size": size, "opacity": 0.6},
+                ),
+                row=row + 1, col=col + 1,
+            )
+            pair = (col, row)
+            for k in range(K):
+                outline = ellipse_points(
+                    means[k, list(pair)], covariances[k][np.ix_(pair, pair)], n_points=48, **ELLIPSE_LEVELS[level]
+                )
+                figure.add_trace(
+                    go.Scattergl(
+                        x=outline[:, 0], y=outline[:, 1], mode="lines", meta="pairs_ellipse",
+                        line={"color": component_colour(slots[k]), "width": 1.5},
+                        name=f"component {k + 1}", legendgroup=f"component {k + 1}", showlegend=first,
+                        hoverinfo="skip",
+                    ),
+                    row=row + 1, col=col + 1,
+                )
+            figure.update_xaxes(showticklabels=row == m - 1, row=row + 1, col=col + 1)
+            figure.update_yaxes(showticklabels=col == 0, row=row + 1, col=col + 1)
+    figure.update_layout(
+        height=max(420, 150 * m), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    )
+    return figure
+
+
 def _density_contours(points, weights, means, covariances) -> go.Contour:
     """Contour lines of the mixture's log density over the plotted range."""
     low, high = points.min(axis=0), points.max(axis=0)
@@ -371,74 +463,141 @@ def responsibility_heatmap(
     return figure, len(rows)
 
 
-def criteria_figure(table: pd.DataFrame) -> go.Figure:
-    """BIC, AIC and ICL against K, one line per covariance type (lower is better).
+def criteria_figure(table: pd.DataFrame, *, shown=None, zoom: float | None = None) -> go.Figure:
+    """BIC, AIC and ICL against K, one line per model (lower is better).
 
-    Degenerate fits are grey crosses off the lines; an open ring marks each type's
+    Degenerate fits are grey crosses off the lines; an open ring marks each model's
     best, a star the overall best; failed fits are left out. Only eligible fits (see
     ``ui.tables.eligible``) are joined by lines or marked best.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A sweep's table.
+    shown : collection of str, optional
+        The models (``covariance_type`` values) to draw; all when None. The best
+        overall is marked whether or not its model is shown.
+    zoom : float, optional
+        Draw each criterion minus its best value, from 0 up to ``zoom``, so that a
+        model thousands of units off does not flatten the differences that matter.
     """
+    relative = zoom is not None
     criteria = list(CRITERIA)
     figure = make_subplots(
-        rows=1, cols=len(criteria), subplot_titles=[f"{c} (lower is better)" for c in criteria],
+        rows=1, cols=len(criteria),
+        subplot_titles=[f"{'Δ ' if relative else ''}{c} (lower is better)" for c in criteria],
         horizontal_spacing=0.06,
     )
-    ok = eligible(table)
-    degenerate = table[table["degenerate"] & table["bic"].notna()]
+    visible = table if shown is None else table[table["covariance_type"].isin(list(shown))]
+    ok = eligible(visible)
+    degenerate = visible[visible["degenerate"] & visible["bic"].notna()]
     for col, criterion in enumerate(criteria, start=1):
         column = CRITERIA[criterion]
         first = col == 1
+        overall_index = best_index(table, criterion)
+        offset = table.loc[overall_index, column] if relative and overall_index is not None else 0.0
         for covariance_type, rows in ok.groupby("covariance_type", sort=False):
             figure.add_trace(
                 go.Scatter(
-                    x=rows["k"], y=rows[column], mode="lines+markers",
-                    name=f"{covariance_type} ({MCLUST_NAMES[covariance_type]})",
+                    x=rows["k"], y=rows[column] - offset, mode="lines+markers",
+                    name=display_name(covariance_type),
                     legendgroup=covariance_type, showlegend=first,
-                    line={"color": TYPE_COLOURS[covariance_type]}, meta="criterion",
-                    hovertemplate=f"{covariance_type}, K=%{{x}}<br>{criterion} %{{y:,.2f}}<extra></extra>",
+                    line={"color": model_colour(covariance_type), "dash": model_dash(covariance_type)},
+                    meta="criterion",
+                    hovertemplate=f"{display_name(covariance_type)}, K=%{{x}}<br>{criterion} %{{y:,.2f}}<extra></extra>",
                 ),
                 row=1, col=col,
             )
         if not degenerate.empty:
             figure.add_trace(
                 go.Scatter(
-                    x=degenerate["k"], y=degenerate[column], mode="markers", name="degenerate (never chosen)",
+                    x=degenerate["k"], y=degenerate[column] - offset, mode="markers",
+                    name="degenerate (never chosen)",
                     legendgroup="degenerate", showlegend=first, meta="degenerate",
                     marker={"symbol": "x", "size": 9, "color": "rgb(150,150,150)"},
-                    text=degenerate["covariance_type"],
+                    text=degenerate["covariance_type"].map(display_name),
                     hovertemplate=f"%{{text}}, K=%{{x}}: degenerate<br>{criterion} %{{y:,.2f}}<extra></extra>",
                 ),
                 row=1, col=col,
             )
-        per_type = best_index(table, criterion, by_type=True)
+        per_type = best_index(visible, criterion, by_type=True)
         if len(per_type):
-            best_rows = table.loc[per_type.to_numpy()]
+            best_rows = visible.loc[per_type.to_numpy()]
             figure.add_trace(
                 go.Scatter(
-                    x=best_rows["k"], y=best_rows[column], mode="markers", name="best per type",
+                    x=best_rows["k"], y=best_rows[column] - offset, mode="markers", name="best per model",
                     legendgroup="best_type", showlegend=first, meta="best_type", hoverinfo="skip",
                     marker={"symbol": "circle-open", "size": 16, "line": {"width": 2},
-                            "color": [TYPE_COLOURS[t] for t in best_rows["covariance_type"]]},
+                            "color": [model_colour(t) for t in best_rows["covariance_type"]]},
                 ),
                 row=1, col=col,
             )
-            overall = table.loc[[best_index(table, criterion)]]
+        if overall_index is not None:
+            overall = table.loc[[overall_index]]
             figure.add_trace(
                 go.Scatter(
-                    x=overall["k"], y=overall[column], mode="markers", name="best overall",
+                    x=overall["k"], y=overall[column] - offset, mode="markers", name="best overall",
                     legendgroup="best_overall", showlegend=first, meta="best_overall",
                     marker={"symbol": "star", "size": 18, "color": "gold", "line": {"width": 1, "color": "black"}},
-                    text=overall["covariance_type"],
+                    text=overall["covariance_type"].map(display_name),
                     hovertemplate=f"best by {criterion}: %{{text}}, K=%{{x}}<extra></extra>",
                 ),
                 row=1, col=col,
             )
         figure.update_xaxes(title_text="K (components)", dtick=1, row=1, col=col)
+        if relative:
+            figure.update_yaxes(range=[-0.04 * zoom, zoom], row=1, col=col)
     figure.update_layout(
         height=440, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.22},
     )
     return figure
+
+
+#: What each letter of a model's name lets the example ellipses do, for :func:`model_family_caption`.
+_TERM_WORDS = {
+    0: {"E": "the same size", "V": "sizes of their own"},
+    1: {"E": "the same elongation", "V": "elongations of their own", "I": "no elongation (circles)"},
+    2: {"E": "the same tilt", "V": "tilts of their own", "I": "axes along the columns (no tilt)"},
+}
+
+
+def model_family_svg(model: str, *, width: int = 260) -> str:
+    """Three ellipses that ``model`` (an mclust name) allows, each term as free as the model lets it
+    be, as an SVG picture for the model picker (``gmm_core.example_covariances``): equal terms
+    look alike across the three, variable ones differ. Plain markup of numbers (no text), drawn
+    as an image rather than a chart so that it costs the sidebar nothing to redraw."""
+    letters = model if len(model) == 3 else model + "II"
+    outlines = [
+        ellipse_points(EXAMPLE_MEANS[k], covariance, sigma=1.0, n_points=64)
+        for k, covariance in enumerate(example_covariances(letters))
+    ]
+    low = np.array([-2.2, -2.2])
+    high = np.array([6.7, 6.2])
+    scale = width / (high[0] - low[0])
+    height = round((high[1] - low[1]) * scale)
+    paths = []
+    for k, outline in enumerate(outlines):
+        x = (outline[:, 0] - low[0]) * scale
+        y = (high[1] - outline[:, 1]) * scale  # SVG's y grows downwards
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+        paths.append(
+            f'<polygon points="{points}" fill="{component_colour(k, 0.25)}" '
+            f'stroke="{component_colour(k)}" stroke-width="2"/>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">{"".join(paths)}</svg>'
+    )
+
+
+def model_family_caption(model: str) -> str:
+    """'Components have sizes of their own, the same elongation and tilts of their own.' for VEV."""
+    letters = model if len(model) == 3 else model + "II"
+    words = [_TERM_WORDS[i][letter] for i, letter in enumerate(letters)]
+    if letters[1] == "I":
+        words = words[:2]
+    return f"Components have {', '.join(words[:-1])} and {words[-1]}."
 
 
 def _point_hover(axis_names: tuple[str, str], extra: str = "") -> str:
@@ -589,7 +748,7 @@ def stability_figure(fits: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
         figure.add_trace(
             go.Box(
                 x=[name] * len(bic), y=bic.to_numpy(), name=name, meta="bic_spread", showlegend=False,
-                boxpoints="all", pointpos=0, jitter=0.3, marker={"color": TYPE_COLOURS[row.covariance_type]},
+                boxpoints="all", pointpos=0, jitter=0.3, marker={"color": model_colour(row.covariance_type)},
                 hovertemplate=f"{name}<br>BIC %{{y:,.2f}}<extra></extra>",
             ),
             row=1, col=1,
@@ -599,7 +758,7 @@ def stability_figure(fits: pd.DataFrame, models: pd.DataFrame) -> go.Figure:
         go.Bar(
             x=[f"{t} K={k}" for t, k in zip(winners["covariance_type"], winners["k"])],
             y=winners["win_share"].to_numpy(),
-            marker={"color": [TYPE_COLOURS[t] for t in winners["covariance_type"]]},
+            marker={"color": [model_colour(t) for t in winners["covariance_type"]]},
             meta="win_share", showlegend=False,
             hovertemplate="%{x}: wins %{y:.0%} of seeds<extra></extra>",
         ),

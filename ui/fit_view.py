@@ -7,11 +7,11 @@ import numpy as np
 import streamlit as st
 from sklearn.metrics import adjusted_rand_score
 
-from gmm_core import FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
+from gmm_core import MODEL_MEANINGS, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
 from ui import cache, figures, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
-from ui.tables import component_table, parameter_table
+from ui.tables import component_table, parameter_table, terms_table
 from ui.text import escape_markdown, format_number
 from ui.widgets import FitView, show_lines
 
@@ -131,6 +131,45 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
     _kmeans_side_by_side(dataset, result, slots, pair)
 
 
+@st.fragment
+def pairs(dataset: Dataset, result: FitResult, slots: np.ndarray) -> None:
+    """The scatterplot matrix of the fitted columns (more than two), each panel with every
+    component's marginal ellipse; beyond ``figures.PAIRS_MAX_COLUMNS`` the user picks which."""
+    columns = list(dataset.columns)
+    if len(columns) <= 2:
+        return
+    st.subheader("All pairs of columns")
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    limit = figures.PAIRS_MAX_COLUMNS
+    if len(columns) > limit:
+        state.ensure_list(state.PAIRS_COLUMNS, columns, columns[:limit])
+        chosen = left.multiselect(
+            f"Columns (at most {limit})", columns, key=state.PAIRS_COLUMNS, max_selections=limit, **PERSIST,
+        )
+    else:
+        chosen = columns
+    by_uncertainty = right.toggle(
+        "Size by uncertainty", key=state.PAIRS_UNCERTAINTY, **PERSIST,
+        help="Larger points are less certain of their component (mclust's uncertainty plot).",
+    )
+    if len(chosen) < 2:
+        st.info("Choose at least two columns.")
+        return
+    index = [columns.index(c) for c in chosen]
+    figure = figures.pairs_figure(
+        np.asarray(dataset.X)[:, index], result.labels, result.means[:, index],
+        result.covariances[:, index][:, :, index],
+        names=[dataset.axis_name(c) for c in chosen], level=st.session_state.get(state.ELLIPSE_LEVEL, "95%"),
+        slots=slots, uncertainty=result.uncertainty if by_uncertainty else None,
+    )
+    st.plotly_chart(figure, key="pairs_chart")
+    if result.n_samples > figures.PAIRS_MAX_POINTS:
+        st.caption(
+            f"Each panel shows {figures.PAIRS_MAX_POINTS:,} of {result.n_samples:,} points, sampled within each "
+            "component; the ellipses are the components' exact marginals."
+        )
+
+
 def _kmeans_side_by_side(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int]) -> None:
     """k-means with the same K, seed and restarts beside the mixture's hard labels, and how much they agree.
 
@@ -174,6 +213,13 @@ def parameters(dataset: Dataset, result: FitResult) -> None:
     st.dataframe(component_table(result, dataset.columns), hide_index=True, key="component_table")
     if dataset.standardize:
         st.caption("Means and covariances are in z-score units of the standardised columns.")
+    with st.expander(f"Volume, shape and orientation ({result.mclust_name}: {MODEL_MEANINGS[result.mclust_name]})"):
+        st.dataframe(terms_table(result, dataset.columns), hide_index=True, key="terms_table")
+        st.caption(
+            "Each covariance is volume x orientation x shape x orientation' (Celeux & Govaert): the volume is "
+            "det(Σ)^(1/d), the shape the axes' squared lengths relative to it (their product is 1), the "
+            "orientation the direction of the longest axis. The model's letters say which are shared."
+        )
     with st.expander("All parameters (tidy: one row per weight, mean and covariance entry)"):
         st.dataframe(parameter_table(result, dataset.columns), hide_index=True, key="parameter_table")
 

@@ -8,32 +8,74 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from gmm_core import COVARIANCE_TYPES, MCLUST_NAMES, DataError, FitError, StabilityResult, recommendation, restart_stability
+from gmm_core import (
+    COVARIANCE_TYPES,
+    MODEL_CHOICES,
+    MODEL_GROUPS,
+    DataError,
+    FitError,
+    StabilityResult,
+    display_name,
+    estimated_sweep_seconds,
+    model_name,
+    recommendation,
+    restart_stability,
+)
+from gmm_core.selection import SUBSAMPLE_MAX_ROWS
 from ui import cache, figures, state, warm
 from ui.cache import SweepRecord
 from ui.dataset import Dataset
-from ui.tables import CRITERIA, best_index, eligible, evidence_table, model_label, sweep_table
+from ui.tables import CRITERIA, best_index, eligible, evidence_table, model_label, sweep_table, top_models
 from ui.text import escape_markdown, format_number
-from ui.widgets import MAX_SEED
+from ui.widgets import MAX_SEED, MODEL_HELP
 
 PERSIST = {"persist_state": "session"}
 
 
+#: A sweep forecast to take at most this long runs when the page opens, without a click.
+AUTO_SWEEP_SECONDS = 2.0
+#: Views of the criteria chart: label -> the range of differences to the best drawn (None: the values).
+CHART_VIEWS: dict[str, float | None] = {"values": None, "Δ ≤ 500": 500.0, "Δ ≤ 50": 50.0, "Δ ≤ 10": 10.0}
+#: Shortcuts above the model menu: label -> models.
+MODEL_SETS: dict[str, tuple[str, ...]] = {"all 14": MODEL_CHOICES, "scikit-learn's four": COVARIANCE_TYPES}
+
+
+def _set_models(models: tuple[str, ...]) -> None:
+    """``on_click`` of a model-set shortcut."""
+    st.session_state[state.SWEEP_COV_TYPES] = list(models)
+
+
 def sweep_controls(dataset: Dataset) -> None:
-    """K range, covariance types, restarts and the Run button; a run stores its record in state."""
-    cells = st.columns([3, 4, 1, 1], vertical_alignment="bottom")
+    """K range, models, restarts and the Run button; a run stores its record in state.
+
+    A sweep that ``gmm_core.estimated_sweep_seconds`` forecasts under ``AUTO_SWEEP_SECONDS``
+    runs by itself when the data have no sweep yet.
+    """
+    cells = st.columns([3, 5, 1, 1], vertical_alignment="bottom")
     low, high = cells[0].slider("K range", 1, state.MAX_COMPONENTS, key=state.SWEEP_K_RANGE, **PERSIST)
     types = cells[1].multiselect(
-        "Covariance types", COVARIANCE_TYPES, key=state.SWEEP_COV_TYPES, **PERSIST,
-        format_func=lambda t: f"{t} ({MCLUST_NAMES[t]})",
+        "Covariance models", MODEL_CHOICES, key=state.SWEEP_COV_TYPES, **PERSIST,
+        format_func=display_name, help=MODEL_HELP,
     )
     n_init = cells[2].number_input(
         "Restarts per fit", min_value=1, max_value=50, step=1, key=state.SWEEP_N_INIT, **PERSIST,
         help="Fewer than a single fit's by default, since a sweep runs many fits.",
     )
-    if cells[3].button("Run sweep", key=state.RUN_SWEEP, type="primary", disabled=not types):
-        ks = tuple(range(low, high + 1))
-        bar = st.progress(0.0, text=f"Fitting {len(ks) * len(types)} models…")
+    shortcuts = cells[1].columns(len(MODEL_SETS) + 2)
+    for i, (label, models) in enumerate(MODEL_SETS.items()):
+        shortcuts[i].button(label, key=f"sweep_models_{i}", on_click=_set_models, args=(models,), type="tertiary")
+    ks = tuple(range(low, high + 1))
+    rows = min(len(dataset.X), SUBSAMPLE_MAX_ROWS) if dataset.is_large else len(dataset.X)
+    forecast = estimated_sweep_seconds(rows, dataset.X.shape[1], ks=ks, n_models=len(types), n_init=int(n_init))
+    record = st.session_state.get(state.SWEEP)
+    first = (record is None or record.content_hash != dataset.content_hash) and \
+        st.session_state.get(state.SWEEP_TRIED) != dataset.content_hash
+    clicked = cells[3].button("Run sweep", key=state.RUN_SWEEP, type="primary", disabled=not types)
+    if not clicked and first and forecast > AUTO_SWEEP_SECONDS:
+        st.caption(f"{len(ks) * len(types)} fits, about {_duration(forecast)} on this data: press Run sweep.")
+    if types and (clicked or (first and forecast <= AUTO_SWEEP_SECONDS)):
+        st.session_state[state.SWEEP_TRIED] = dataset.content_hash  # runs by itself once per data
+        bar = st.progress(0.0, text=f"Fitting {len(ks) * len(types)} models (about {_duration(forecast)})…")
         large = dataset.is_large
 
         def show_progress(done: int, total: int) -> None:
@@ -47,7 +89,7 @@ def sweep_controls(dataset: Dataset) -> None:
             record = cache.run_sweep(
                 dataset,
                 ks=ks,
-                covariance_types=tuple(t for t in COVARIANCE_TYPES if t in types),
+                covariance_types=tuple(t for t in MODEL_CHOICES if t in types),
                 n_init=int(n_init),
                 settings=state.fit_settings(),
                 progress=show_progress,
@@ -60,6 +102,11 @@ def sweep_controls(dataset: Dataset) -> None:
         st.session_state[state.SWEEP] = record
         bar.empty()
         st.session_state.pop(state.CHOSEN_MODEL, None)
+
+
+def _duration(seconds: float) -> str:
+    """'2 s', '3 min': a forecast, rounded as roughly as it is known."""
+    return f"{max(1, round(seconds)):,} s" if seconds < 90 else f"{round(seconds / 60):,} min"
 
 
 def adopt_model(covariance_type: str, k: int) -> None:
@@ -87,7 +134,13 @@ def results(record: SweepRecord) -> None:
     table = record.table
     if record.subsample is not None:
         subsample_notice(record.subsample)
-    st.plotly_chart(figures.criteria_figure(table), key="criteria_chart")
+    _criteria_chart(table)
+    top = top_models(table, st.session_state.get(state.CRITERION, "BIC"))
+    if not top.empty:
+        st.dataframe(
+            top, hide_index=True, key="top_models",
+            column_config={c: st.column_config.NumberColumn(format="%.2f") for c in top.columns[2:]},
+        )
     n_failed = int(table["bic"].isna().sum())
     n_degenerate = int((table["degenerate"] & table["bic"].notna()).sum())
     if n_failed or n_degenerate:
@@ -114,6 +167,29 @@ def results(record: SweepRecord) -> None:
     )
     settings = ", ".join(f"{name} {value}" for name, value in record.settings.items())
     st.caption(f"Sweep settings: {escape_markdown(settings)}. Click a column header to sort.")
+
+
+def _criteria_chart(table: pd.DataFrame) -> None:
+    """The criteria chart with its two controls: which families of models, and values or differences."""
+    present = {model_name(t) for t in table["covariance_type"]}
+    groups = [g for g, models in MODEL_GROUPS.items() if present & set(models)]
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    chosen = left.pills(
+        "Show only", groups, selection_mode="multi", key=state.SWEEP_GROUPS, **PERSIST,
+        help="Families of models by the letters they share; none chosen shows every model. "
+        "Click a name in the legend to hide or show one curve.",
+    )
+    view = right.segmented_control(
+        "View", list(CHART_VIEWS), key=state.SWEEP_VIEW, required=True, **PERSIST,
+        help="The criteria themselves, or each one's difference to the best, zoomed to what matters.",
+    )
+    shown = None
+    if chosen:
+        members = set().union(*(MODEL_GROUPS[g] for g in chosen if g in MODEL_GROUPS))
+        shown = [t for t in table["covariance_type"].unique() if model_name(t) in members]
+    st.plotly_chart(
+        figures.criteria_figure(table, shown=shown, zoom=CHART_VIEWS[view or "values"]), key="criteria_chart"
+    )
 
 
 def subsample_notice(subsample: dict) -> None:

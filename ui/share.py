@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from gmm_core import COVARIANCE_TYPES, INIT_METHODS, DataError
+from gmm_core import INIT_METHODS, MAX_REG_COVAR, MODEL_CHOICES, DataError
 from ui import cache, state
 from ui.data_controls import NO_LABEL
 from ui.dataset import (
@@ -71,12 +71,12 @@ def _number(low: float, high: float) -> Parser:
 
 #: Query parameter -> (session-state key of its sidebar widget, parser); the widgets' own limits.
 MODEL_PARAMS: dict[str, tuple[str, Parser]] = {
-    "cov_type": (state.COV_TYPE, _choice(COVARIANCE_TYPES)),
+    "cov_type": (state.COV_TYPE, _choice(MODEL_CHOICES)),
     "n_components": (state.N_COMPONENTS, _integer(1, state.MAX_COMPONENTS)),
     "n_init": (state.N_INIT, _integer(1, 100)),
     "seed": (state.SEED, _integer(0, MAX_SEED)),
     "init": (state.INIT_PARAMS, _choice(INIT_METHODS)),
-    "reg_covar": (state.REG_COVAR, _number(0.0, math.inf)),
+    "reg_covar": (state.REG_COVAR, _number(0.0, MAX_REG_COVAR)),
     "tol": (state.TOL, _number(1e-12, 1.0)),
     "max_iter": (state.MAX_ITER, _integer(1, 100_000)),
 }
@@ -174,7 +174,6 @@ def _read_data(params) -> list[str]:
     source = value("source", _choice(("builtin", "generate")), None)
     if source == "builtin":
         name = value("builtin", _choice(BUILTIN_NAMES), state.DATA_DEFAULTS[state.BUILTIN])
-        table = cache.builtin(name)
         widgets = {state.SOURCE: source, state.BUILTIN: name}
     elif source == "generate":
         generation = Generation(
@@ -183,7 +182,6 @@ def _read_data(params) -> list[str]:
                 for name, (field, parse) in GENERATION_PARAMS.items()
             }
         )
-        table = cache.generated(generation)
         widgets = {
             state.SOURCE: source,
             **{name: getattr(generation, field) for name, (field, _) in GENERATION_PARAMS.items()},
@@ -191,12 +189,17 @@ def _read_data(params) -> list[str]:
         }
     else:
         return ignored
-    columns = _columns(params.get_all("cols"), table)
-    if columns is None:
-        ignored.append("cols")
-        columns = table.default_columns
-    standardize = value("standardize", _choice(("0", "1")), "0") == "1"
-    dataset = build_dataset(table, columns, label_column=table.default_label, standardize=standardize)
+    try:
+        table = cache.builtin(name) if source == "builtin" else cache.generated(generation)
+        columns = _columns(params.get_all("cols"), table)
+        if columns is None:
+            ignored.append("cols")
+            columns = table.default_columns
+        standardize = value("standardize", _choice(("0", "1")), "0") == "1"
+        dataset = build_dataset(table, columns, label_column=table.default_label, standardize=standardize)
+    except DataError:
+        # Data that cannot be made (numbers that overflow, say): the session keeps the data it has.
+        return ignored + [name for name in ("source", *GENERATION_PARAMS) if name in params and name not in ignored]
     st.session_state.update(widgets)
     st.session_state[state.COLUMNS_FOR] = table.key
     st.session_state[state.X_COL], st.session_state[state.Y_COL] = columns[:2]

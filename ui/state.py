@@ -10,12 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from gmm_core import (
-    COVARIANCE_TYPES,
     DEFAULT_INIT,
     DEFAULT_MAX_ITER,
     DEFAULT_REG_COVAR,
     DEFAULT_SWEEP_N_INIT,
     DEFAULT_TOL,
+    MODEL_CHOICES,
     FitSettings,
 )
 from ui.dataset import SEED_GENERATION, Dataset, seed_dataset
@@ -54,6 +54,8 @@ SHOW_UNCERTAINTY = "show_uncertainty"
 SHOW_MISCLASSIFIED = "show_misclassified"
 SHOW_DIAGNOSTICS = "show_diagnostics"  # the Diagnostics expander, open or not
 SHOW_KMEANS = "show_kmeans"  # the k-means expander, open or not
+PAIRS_COLUMNS = "pairs_columns"  # the scatterplot matrix's columns, when there are more than it shows
+PAIRS_UNCERTAINTY = "pairs_uncertainty"
 FROM_SCRATCH = "fit_from_scratch"  # the button that refits a warm-started model from init_params
 
 # EM step-through page.
@@ -67,6 +69,8 @@ SWEEP_COV_TYPES = "sweep_cov_types"
 SWEEP_N_INIT = "sweep_n_init"
 RUN_SWEEP = "run_sweep"
 CRITERION = "criterion"
+SWEEP_GROUPS = "sweep_groups"
+SWEEP_VIEW = "sweep_view"
 CHOSEN_MODEL = "chosen_model"
 USE_MODEL = "use_model"
 STABILITY_SEEDS = "stability_seeds"
@@ -76,6 +80,7 @@ RUN_STABILITY = "run_stability"
 DOWNLOAD_CSV = "download_csv"
 DOWNLOAD_JSON = "download_json"
 DOWNLOAD_SCRIPT = "download_script"
+DOWNLOAD_R_SCRIPT = "download_r_script"
 
 # Plain state.
 DATASET = "dataset"  # ui.dataset.Dataset: the data every page works on
@@ -83,6 +88,7 @@ UPLOADED = "uploaded"  # ui.dataset.SourceTable: the last uploaded file that was
 COLUMNS_FOR = "columns_for"  # key of the table the column widgets were last set for
 LAST_GOOD_FIT = "last_good_fit"  # (content hash, FitSettings) of the last fit that worked
 SWEEP = "sweep"  # ui.cache.SweepRecord: the last sweep and what it was run on
+SWEEP_TRIED = "sweep_tried"  # content hash of the data a sweep last ran (or failed) on by itself
 ADOPTED = "adopted"  # (covariance type, K) last set by "Use this model"
 COLOURS = "colours"  # ui.widgets.ColourMemory: the last fit drawn and its components' colour slots
 STABILITY = "stability"  # ui.selection_view.StabilityRecord: the last stability run and what it was run on
@@ -122,11 +128,13 @@ PAGE_DEFAULTS: dict[str, object] = {
     SHOW_DENSITY: False,
     SHOW_UNCERTAINTY: False,
     SHOW_MISCLASSIFIED: True,
+    PAIRS_UNCERTAINTY: False,
     EM_INIT: "random",
     SWEEP_K_RANGE: (1, 9),
-    SWEEP_COV_TYPES: list(COVARIANCE_TYPES),
+    SWEEP_COV_TYPES: list(MODEL_CHOICES),
     SWEEP_N_INIT: DEFAULT_SWEEP_N_INIT,
     CRITERION: "BIC",
+    SWEEP_VIEW: "values",
     STABILITY_SEEDS: 5,
 }
 
@@ -169,3 +177,10 @@ def ensure_choice(key: str, options, default) -> None:
     """
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
+
+
+def ensure_list(key: str, options, default) -> None:
+    """Reset multiselect ``key`` to ``default`` when it holds a value that is not one of ``options``."""
+    value = st.session_state.get(key)
+    if value is None or any(v not in options for v in value):
+        st.session_state[key] = list(default)

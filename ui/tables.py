@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gmm_core import FitResult, bic_evidence, display_name
+from gmm_core import FitResult, bic_evidence, covariance_terms, display_name
 from gmm_core.criteria import eligible as eligible_rows
 from gmm_core.selection import SUBSAMPLE_COLUMN
 
@@ -51,6 +51,31 @@ def parameter_table(result: FitResult, feature_names) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["component", "parameter", "feature", "feature_2", "value"])
 
 
+def terms_table(result: FitResult, feature_names) -> pd.DataFrame:
+    """One row per component: volume, shape per axis and the longest axis's direction
+    (``gmm_core.covariance_terms``), as mclust reports its models' terms.
+
+    For a rotated model the direction is an angle in degrees from the first column's axis
+    for two columns, else the longest axis as a unit vector over the columns; axis-aligned
+    models have their shape per column and no direction.
+    """
+    terms = covariance_terms(result.covariances, result.mclust_name)
+    d = result.n_features
+    table = pd.DataFrame({"component": np.arange(1, result.n_components + 1), "volume": terms.volume})
+    axis_aligned = d == 1 or result.mclust_name.endswith("I")
+    for j in range(d):  # axis-aligned shapes are per column; rotated ones per axis, longest first
+        table[f"shape {feature_names[j]}" if axis_aligned else f"shape axis {j + 1}"] = terms.shape[:, j]
+    axis = terms.orientation[:, :, 0]
+    if axis_aligned:
+        pass  # the axes are the columns
+    elif d == 2:
+        table["longest axis (degrees)"] = np.degrees(np.arctan2(axis[:, 1], axis[:, 0]))
+    elif d > 2:
+        for j, name in enumerate(feature_names):
+            table[f"longest axis: {name}"] = axis[:, j]
+    return table
+
+
 def eligible(table: pd.DataFrame) -> pd.DataFrame:
     """Rows of a sweep table that may be chosen (``gmm_core.eligible``)."""
     return table[eligible_rows(table)]
@@ -88,6 +113,27 @@ def sweep_table(table: pd.DataFrame, criterion: str = "BIC") -> pd.DataFrame:
         _last=~table.index.isin(eligible(table).index),
     )
     return shown.sort_values(["_last", column], na_position="last").drop(columns="_last")
+
+
+def top_models(table: pd.DataFrame, criterion: str = "BIC", n: int = 3) -> pd.DataFrame:
+    """The ``n`` best eligible models of a sweep, as mclust's ``summary(mclustBIC)`` lists them.
+
+    Columns: rank, model, the criterion, and its difference to the best.
+    """
+    column = CRITERIA[criterion]
+    best = best_index(table, criterion)
+    if best is None:
+        return pd.DataFrame(columns=["rank", "model", criterion, f"Δ {criterion}"])
+    others = eligible(table).drop(index=best).sort_values(column).head(n - 1)
+    ranked = pd.concat([table.loc[[best]], others])
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(ranked) + 1),
+            "model": [model_label(row.k, row.covariance_type) for row in ranked.itertuples()],
+            criterion: ranked[column].to_numpy(),
+            f"Δ {criterion}": (ranked[column] - ranked[column].iloc[0]).to_numpy(),
+        }
+    )
 
 
 def model_label(k: int, covariance_type: str) -> str:

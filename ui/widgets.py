@@ -9,16 +9,19 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from gmm_core import (
-    COVARIANCE_MEANINGS,
-    COVARIANCE_TYPES,
     INIT_METHODS,
-    MCLUST_NAMES,
+    MAX_REG_COVAR,
+    MODEL_CHOICES,
+    MODEL_MEANINGS,
     DataError,
     FitError,
     FitResult,
     FitSettings,
+    display_name,
+    model_meaning,
+    model_name,
 )
-from ui import cache, state, warm
+from ui import cache, figures, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
 from ui.tables import model_label
@@ -27,9 +30,12 @@ from ui.text import escape_markdown, format_number
 MAX_SEED = 2**32 - 1
 
 
-def covariance_option(covariance_type: str) -> str:
-    """'full · VVV — each component has its own ellipse: ...' for menus."""
-    return f"{covariance_type} · {MCLUST_NAMES[covariance_type]} — {COVARIANCE_MEANINGS[covariance_type]}"
+#: The sidebar menu's tooltip: every model's letters in words.
+MODEL_HELP = (
+    "mclust's three letters: volume, shape, orientation; E equal across components, V variable, "
+    "I spherical shape or axes along the columns. scikit-learn's four names come first.\n\n"
+    + "\n".join(f"- **{display_name(m)}**: {MODEL_MEANINGS[model_name(m)]}" for m in MODEL_CHOICES)
+)
 
 
 def sidebar() -> DeltaGenerator:
@@ -44,15 +50,10 @@ def sidebar() -> DeltaGenerator:
     with st.sidebar:
         summary = st.container()
         st.subheader("Model")
-        st.selectbox(
-            "Covariance type",
-            COVARIANCE_TYPES,
-            key=state.COV_TYPE,
-            format_func=covariance_option,
-            help="scikit-learn's name, mclust's three-letter name (volume, shape, orientation; "
-            "E equal, V variable, I identity) and what it allows.",
+        chosen = st.selectbox(
+            "Covariance model", MODEL_CHOICES, key=state.COV_TYPE, format_func=display_name, help=MODEL_HELP,
         )
-        st.caption(COVARIANCE_MEANINGS[st.session_state[state.COV_TYPE]].capitalize() + ".")
+        model_picture(chosen)
         st.number_input("Components (K)", min_value=1, max_value=state.MAX_COMPONENTS, step=1, key=state.N_COMPONENTS)
         st.number_input(
             "Restarts (n_init)", min_value=1, max_value=100, step=1, key=state.N_INIT,
@@ -66,7 +67,7 @@ def sidebar() -> DeltaGenerator:
                 "hc: mclust's start alone.",
             )
             st.number_input(
-                "reg_covar", min_value=0.0, step=1e-8, format="%.1e", key=state.REG_COVAR,
+                "reg_covar", min_value=0.0, max_value=MAX_REG_COVAR, step=1e-8, format="%.1e", key=state.REG_COVAR,
                 help="Every component's covariance gets this fraction of the data's own covariance; "
                 "raise it when components collapse.",
             )
@@ -76,6 +77,17 @@ def sidebar() -> DeltaGenerator:
             )
             st.number_input("max_iter", min_value=1, max_value=100_000, step=100, key=state.MAX_ITER)
     return summary
+
+
+def model_picture(covariance_type: str) -> None:
+    """The model's meaning in words and, folded, three ellipses it can draw."""
+    model = model_name(covariance_type)
+    meaning = model_meaning(covariance_type)
+    words = MODEL_MEANINGS[model]
+    st.caption(f"{model}: {meaning}" + ("" if meaning == words else f" ({words})") + ".")
+    with st.expander(f"What {model} can draw"):
+        st.image(figures.model_family_svg(model))
+        st.caption(figures.model_family_caption(model))
 
 
 def sidebar_summary(container: DeltaGenerator) -> None:

@@ -39,6 +39,12 @@ def chart(at: AppTest, key: str) -> dict:
     raise AssertionError(f"No chart with key {key!r}; ids: {[e.proto.id for e in at.get('plotly_chart')]}")
 
 
+def table_with(at: AppTest, column: str):
+    """The one dataframe shown with ``column``."""
+    (frame,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
 def traces(spec: dict, meta: str) -> list[dict]:
     """Traces of a chart spec tagged with ``meta``."""
     return [trace for trace in spec["data"] if trace.get("meta") == meta]

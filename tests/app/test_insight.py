@@ -24,14 +24,17 @@ from gmm_core import (
     recommendation,
     restart_stability,
 )
-from tests.app.conftest import chart, goto, traces, upload, values
+from tests.app.conftest import chart, goto, table_with, traces, upload, values
 from ui import colours, em_view, export_view
 from ui.em_figures import em_animation
 from ui.tables import model_label
 from ui.text import escape_markdown
 
 SEED_X = make_blobs_frame()[["x", "y"]].to_numpy()
-TYPES = ["full (VVV)", "tied (EEE)", "diag (VVI)", "spherical (VII)"]
+MODELS_SHOWN = [
+    "full (VVV)", "tied (EEE)", "diag (VVI)", "spherical (VII)",
+    "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV",
+]
 
 
 def part(frame: dict, meta: str) -> dict:
@@ -52,12 +55,6 @@ def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def table_with(at, column: str) -> pd.DataFrame:
-    """The dataframe shown with ``column``."""
-    (frame,) = [d.value for d in at.dataframe if column in d.value.columns]
-    return frame
-
-
 def open_iris(at):
     goto(at, "data")
     at.radio(key="source").set_value("builtin").run()
@@ -71,7 +68,7 @@ def open_iris(at):
 def test_em_page_animates_every_iteration_with_a_monotone_likelihood(app):
     goto(app, "em")
     assert app.selectbox(key="em_init").value == "random"
-    assert app.segmented_control(key="em_cov_type").value == "full"
+    assert app.selectbox(key="em_cov_type").value == "full"
     start = initial_means(SEED_X, n_components=3, init_params="random", random_state=0)
     expected = em_trace(
         SEED_X, n_components=3, covariance_type="full", init_params="random", random_state=0, means_init=start,
@@ -97,21 +94,21 @@ def test_em_page_animates_every_iteration_with_a_monotone_likelihood(app):
     assert metric(app, "EM iterations") == str(expected.n_iter)
 
 
-def test_the_same_start_is_replayed_under_each_covariance_type(app):
+def test_the_same_start_is_replayed_under_each_of_the_14_models(app):
     goto(app, "em")
     start = xy(part(chart(app, "em_chart")["frames"][0], "em_means"))
-    app.segmented_control(key="em_cov_type").set_value("spherical").run()
+    app.selectbox(key="em_cov_type").set_value("VEV").run()
     assert app.selectbox(key="cov_type").value == "full"  # the sidebar's model is left alone
     frames = chart(app, "em_chart")["frames"]
     np.testing.assert_allclose(xy(part(frames[0], "em_means")), start)
     compare = chart(app, "em_compare_chart")
     curves = traces(compare, "type_log_likelihood")
-    assert [c["name"] for c in curves] == TYPES
+    assert [c["name"] for c in curves] == MODELS_SHOWN
     for curve in curves:
         assert_monotone(values(curve["y"]))
     for ring in traces(compare, "em_start"):
         np.testing.assert_allclose(xy(ring), start)
-    assert table_with(app, "final log-likelihood")["covariance type"].tolist() == TYPES
+    assert table_with(app, "final log-likelihood")["model"].tolist() == MODELS_SHOWN
 
 
 def test_em_starts_from_means_entered_in_a_table(app):

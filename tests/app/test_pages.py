@@ -6,7 +6,7 @@ import pytest
 from gmm_core import fit_gmm, make_blobs_frame
 from gmm_core.geometry import ellipse_points
 from ui.text import escape_markdown as md
-from tests.app.conftest import PAGES, chart, goto, n_points, sidebar_text, traces, upload, values
+from tests.app.conftest import PAGES, chart, goto, n_points, sidebar_text, table_with, traces, upload, values
 
 CSV = b"a,b,c,name\n" + b"".join(
     f"{x:.4f},{y:.4f},{z:.4f},p{i}\n".encode()
@@ -145,7 +145,11 @@ def test_ellipse_level_density_and_uncertainty_layers(app):
 
 def test_sweep_then_use_its_best_model(app):
     goto(app, "model_selection")
-    assert app.info  # nothing swept yet
+    # mclust's default, 14 models x K = 1..9, takes well under 2 s on 600 rows: it runs unasked.
+    spec = chart(app, "criteria_chart")
+    assert len(traces(spec, "criterion")) == 14 * 3
+    top = table_with(app, "rank")
+    assert top["rank"].tolist() == [1, 2, 3] and top["Δ BIC"].iloc[0] == 0.0
     app.slider(key="sweep_k_range").set_value((1, 3)).run()
     app.multiselect(key="sweep_cov_types").set_value(["full", "spherical"]).run()
     app.button(key="run_sweep").click().run()
@@ -155,8 +159,8 @@ def test_sweep_then_use_its_best_model(app):
     assert len(lines) == 2 * 3  # two covariance types in each of BIC, AIC, ICL
     assert {len(values(t["x"])) for t in lines} == {3}
     assert len(traces(spec, "best_overall")) == 3
-    table = app.dataframe[0].value
-    assert len(table) == 6 and "best by BIC" in table.columns
+    table = table_with(app, "best by BIC")
+    assert len(table) == 6
     best = table[table["best by BIC"]].iloc[0]
 
     app.button(key="use_model").click().run()
@@ -175,6 +179,7 @@ def test_export_buttons_and_preview(app):
         "download_csv": "Download labelled data (CSV)",
         "download_json": "Download model (JSON)",
         "download_script": "Download reproduction script (Python)",
+        "download_r_script": "Download mclust script (R)",
     }
     preview = app.dataframe[0].value
     assert list(preview.columns[-6:]) == [

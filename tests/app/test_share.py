@@ -95,3 +95,36 @@ def test_uploaded_data_leave_the_data_out_of_the_link(app):
     params = dict(app.query_params)
     assert "source" not in params and "cols" not in params
     assert params["cov_type"] == "full"
+
+
+def ignored_settings(at: AppTest) -> str:
+    (toast,) = at.toast
+    return toast.value
+
+
+def test_a_link_with_an_overflowing_regulariser_opens_with_a_notice():
+    at = open_link({"reg_covar": "1e308"})
+    assert ignored_settings(at) == "Ignored link settings that are not valid: reg\\_covar."
+    assert at.number_input(key="reg_covar").value == 1e-08
+    for page in ("fit", "em", "model_selection", "export"):
+        goto(at, page)
+        assert not at.error
+
+
+def test_a_link_with_an_overflowing_spread_opens_with_a_notice_and_the_model_kept():
+    at = open_link({
+        "source": "generate", "gen_variant": "unequal_variance", "gen_n_samples": "10", "gen_centers": "2",
+        "gen_spread": "1.7e308", "gen_seed": "2", "cov_type": "tied",
+    })
+    assert ignored_settings(at) == "Ignored link settings that are not valid: gen\\_spread."
+    assert md("unequal_variance (10 points, 2 centres, spread 1, 1.4, seed 2)") in sidebar_text(at)
+    assert at.selectbox(key="cov_type").value == "tied"
+    at.run()  # a reload repeats nothing
+    assert not at.exception
+
+
+def test_a_link_gets_at_most_one_spread_per_centre():
+    at = open_link({"source": "generate", "gen_centers": "3", "gen_spread": ",".join(["1.5"] * 1_000)})
+    assert not at.toast
+    assert at.query_params["gen_spread"] == "1.5,1.5,1.5"
+    assert md("blobs (600 points, 3 centres, spread 1.5, 1.5, 1.5, seed 7)") in sidebar_text(at)

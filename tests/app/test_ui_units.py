@@ -1,6 +1,7 @@
 """The app's pure helpers: escaping, file names, sampling, figures, tables, data sets, JSON export."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -231,3 +232,12 @@ def test_export_file_names_come_from_the_sanitised_source_name(result):
     table = uploaded_table("Ventes été/2024 (final).csv", b"a,b\n1,2\n3,4\n5,7\n")
     dataset = build_dataset(table, ["a", "b"])
     assert file_stem(dataset, result) == "Ventes_ete_2024_final_full_k3"
+
+
+@pytest.mark.parametrize(("model", "distinct_colours"), [("EII", 3), ("VVV", 3)])
+def test_the_model_picture_is_three_filled_ellipses_and_nothing_else(model, distinct_colours):
+    svg = figures.model_family_svg(model)
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and svg.endswith("</svg>")
+    polygons = re.findall(r'<polygon points="([-0-9., ]+)" fill="(rgba\([0-9,.]+\))" stroke="(#[0-9A-F]{6})" stroke-width="2"/>', svg)
+    assert len(polygons) == 3 and len({p[2] for p in polygons}) == distinct_colours
+    assert re.sub(r"<polygon[^>]*/>", "", svg).count("<") == 2  # the svg element's two tags

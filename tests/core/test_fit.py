@@ -350,3 +350,10 @@ def test_one_column_data_fit_mclusts_one_dimensional_models():
         assert result.n_parameters == {"E": 4, "V": 5}[model]
         variances = result.covariances[:, 0, 0]
         assert np.isclose(variances[0], variances[1]) == (model == "E")
+
+
+def test_a_regulariser_beyond_the_datas_own_covariance_is_refused_with_its_range():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=r"^reg_covar must be at most 1: it is the fraction of the data's own covariance"):
+        fit_gmm(X, n_components=2, reg_covar=1e308)
+    assert fit_gmm(X, n_components=2, reg_covar=1.0).converged

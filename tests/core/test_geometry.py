@@ -1,10 +1,12 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from gmm_core import ellipse_points, fit_gmm, marginal
+from gmm_core import MODELS, covariance_terms, ellipse_points, example_covariances, fit_gmm, marginal
 
 
 @st.composite
@@ -76,3 +78,44 @@ def test_marginal_is_the_sub_block_of_each_component():
 def test_invalid_ellipse_requests(options, message):
     with pytest.raises(ValueError, match=message):
         ellipse_points(np.zeros(2), np.eye(2), **options)
+
+
+# Volume, shape and orientation ----------------------------------------------------------------
+
+IRIS = np.loadtxt(Path(__file__).resolve().parents[1] / "data" / "mclust" / "iris.csv", delimiter=",", skiprows=1)
+
+
+def shared(values: np.ndarray) -> bool:
+    """Every component has the same value (to rounding)."""
+    return np.allclose(values, values[:1], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_each_fitted_model_shares_exactly_the_terms_its_letters_say(model):
+    result = fit_gmm(IRIS, n_components=3, covariance_type=model)
+    terms = covariance_terms(result.covariances, model)
+    volume, shape, orientation = model
+    # The terms rebuild every covariance: volume x D diag(shape) D'.
+    rebuilt = np.einsum("k,kij,kj,klj->kil", terms.volume, terms.orientation, terms.shape, terms.orientation)
+    np.testing.assert_allclose(rebuilt, result.covariances, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(np.prod(terms.shape, axis=1), 1.0, rtol=1e-9)
+    assert shared(terms.volume) == (volume == "E")
+    if shape == "I":
+        np.testing.assert_allclose(terms.shape, 1.0, rtol=1e-9)
+    else:
+        assert shared(terms.shape) == (shape == "E")
+    if orientation == "I":
+        np.testing.assert_array_equal(terms.orientation, np.broadcast_to(np.eye(4), (3, 4, 4)))
+    elif orientation == "E":
+        assert shared(np.abs(terms.orientation))  # axes agree up to their sign
+    else:
+        assert not shared(np.abs(terms.orientation))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_picture_of_a_model_varies_exactly_the_terms_it_may(model):
+    terms = covariance_terms(example_covariances(model), model)
+    volume, shape, orientation = model
+    assert shared(terms.volume) == (volume == "E")
+    assert shared(terms.shape) == (shape != "V")
+    assert shared(np.abs(terms.orientation)) == (orientation != "V" or shape == "I")

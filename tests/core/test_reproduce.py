@@ -1,15 +1,18 @@
 import ast
 import re
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis.strategies import text
 
 from gmm_core.datasets import load_dataset
 from gmm_core.export import labelled_csv
 from gmm_core.fit import fit_gmm
-from gmm_core.reproduce import reproduction_script
+from gmm_core.reproduce import mclust_script, r_string, reproduction_script
 
 #: A column name that would break code built by string concatenation, and that the CSV export
 #: neutralises because a spreadsheet would run it as a formula.
@@ -107,3 +110,56 @@ def test_unreproducible_requests_are_refused(blobs):
     unseeded = fit_gmm(blobs, n_components=2, n_init=1, random_state=None)
     with pytest.raises(ValueError, match="random_state=None, so no script can reproduce it"):
         reproduction_script(unseeded, feature_names=["x", "y"], csv_name="a.csv")
+
+
+# The R script (mclust) --------------------------------------------------------------------------
+
+HAS_MCLUST = shutil.which("Rscript") is not None and subprocess.run(
+    ["Rscript", "-e", "library(mclust)"], capture_output=True
+).returncode == 0
+
+
+def read_r_literal(literal: str) -> str:
+    """What R reads from a double-quoted literal made of the escapes ``r_string`` writes."""
+    assert literal[0] == literal[-1] == '"'
+    pattern = r'\\u\{([0-9a-f]{4})\}|\\U\{([0-9a-f]{8})\}|\\(["\\])|([^"\\])'
+    pieces = re.findall(pattern, literal[1:-1])
+    assert "".join(
+        f"\\u{{{a}}}" if a else f"\\U{{{b}}}" if b else f"\\{c}" if c else d for a, b, c, d in pieces
+    ) == literal[1:-1], "an unescaped quote or backslash"
+    return "".join(chr(int(a or b, 16)) if a or b else c or d for a, b, c, d in pieces)
+
+
+@given(text())
+def test_any_text_becomes_one_r_string_of_printable_ascii(value):
+    literal = r_string(value)
+    assert all(0x20 <= ord(c) < 0x7F for c in literal)
+    assert read_r_literal(literal) == value
+
+
+def test_the_r_script_embeds_hostile_names_as_data(frame):
+    result = fit_gmm(used_matrix(frame), n_components=2, covariance_type="VEV")
+    script = mclust_script(result, feature_names=[AWKWARD, "y"], csv_name='a "b".csv')
+    features = re.search(r"^features <- c\((.*)\)$", script, re.MULTILINE)[1]
+    assert [read_r_literal(x) for x in re.findall(r'"(?:[^"\\]|\\.)*"', features)] == ["'" + AWKWARD, "y"]
+    assert 'csv <- "a \\"b\\".csv"' in script
+    with pytest.raises(ValueError, match="same name in the export"):
+        mclust_script(result, feature_names=["=a", "'=a"], csv_name="d.csv")
+
+
+@pytest.mark.skipif(not HAS_MCLUST, reason="needs R with mclust (apt-get install r-base-core r-cran-mclust)")
+@pytest.mark.parametrize(("model", "k", "standardize"), [("VEV", 2, False), ("EVE", 3, True), ("VVI", 3, False)])
+def test_mclust_continues_the_exported_model_to_the_same_bic(tmp_path, frame, model, k, standardize):
+    raw = used_matrix(frame)
+    X = (raw - raw.mean(axis=0)) / raw.std(axis=0) if standardize else raw
+    result = fit_gmm(X, n_components=k, covariance_type=model)
+    used = frame[[AWKWARD, "y"]].notna().all(axis=1).to_numpy()
+    (tmp_path / "labelled data.csv").write_bytes(labelled_csv(frame, result, used_rows=used))
+    script = mclust_script(result, feature_names=[AWKWARD, "y"], csv_name="labelled data.csv", standardize=standardize)
+    (tmp_path / "continue.R").write_text(script, encoding="utf-8")
+    run = subprocess.run(["Rscript", "continue.R"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    agree = re.search(r"^labels agree: (\d+) of (\d+) rows$", run.stdout, re.MULTILINE)
+    assert int(agree[1]) == int(agree[2]) == 298
+    ours = float(re.search(r"^GMM Explorer's BIC: (\S+)$", run.stdout, re.MULTILINE)[1])
+    assert ours == pytest.approx(result.bic, abs=0.01)

@@ -71,6 +71,14 @@ def test_upload_pick_columns_change_covariance_and_see_the_fit_change(page):
     expect(page.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(r"^spherical \(VII\), K = 3 on my data\.csv"))).to_be_visible()
     after = metrics(page)["BIC"]
     assert after != before, (before, after)
+    # A model scikit-learn does not have: its meaning in the sidebar, its ellipses on the chart.
+    choose(page, "cov_type", "VEV")
+    sidebar = page.get_by_test_id("stSidebarUserContent")
+    expect(sidebar).to_contain_text("Model: VEV, K = 3")
+    expect(sidebar).to_contain_text("VEV: variable volume, equal shape, variable orientation.")
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="component 1").first
+    expect(chart.locator(".legendtext")).to_have_text(["component 1", "component 2", "component 3", "means"])
+    assert metrics(page)["BIC"] not in (before, after)
     assert_no_exception(page)
 
 
@@ -119,12 +127,13 @@ def test_download_the_labelled_csv(page):
 
 
 @pytest.mark.start_page("model_selection")
-def test_run_a_sweep_and_adopt_the_best_model(page):
-    expect(page.get_by_text("Choose a K range and covariance types, then press Run sweep.")).to_be_visible()
-    page.locator(".st-key-run_sweep button").click()
-    chart = page.get_by_test_id("stPlotlyChart").first
+def test_the_14_model_sweep_runs_by_itself_and_its_best_is_adopted(page):
+    # mclust's default sweep, 14 models x K = 1..9, runs by itself on the 600 seed rows.
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="BIC (lower is better)")
     expect(chart).to_be_visible(timeout=120_000)
     wait_for_app(page, timeout=120_000)
+    legend = chart.locator(".legendtext").all_text_contents()
+    assert {"full (VVV)", "tied (EEE)", "EII", "VEV", "EVV"} <= set(legend), legend
     assert_no_exception(page)
     chosen = page.locator(".st-key-chosen_model [role='combobox']").input_value()
     assert chosen.endswith("(best)"), chosen
@@ -137,9 +146,9 @@ def test_run_a_sweep_and_adopt_the_best_model(page):
     page.get_by_test_id("stPageLink-NavLink").filter(has_text="See it on the Fit page").click()
     expect(page.get_by_role("heading", level=1, name="Fit")).to_be_visible()
     wait_for_app(page)
-    k = int(label.rsplit("K = ", 1)[1])
-    covariance_type = label.split(" ")[0]
-    expect(page.locator(".st-key-cov_type [role='combobox']")).to_have_value(re.compile(f"^{covariance_type} "))
+    model, k = label.rsplit(", K = ", 1)
+    k = int(k)
+    expect(page.locator(".st-key-cov_type [role='combobox']")).to_have_value(model)
     expect(page.locator(".st-key-n_components input")).to_have_value(str(k))
     expect(page.get_by_test_id("stPlotlyChart").first.locator(".legendtext")).to_have_count(k + 1)
     assert_no_exception(page)
@@ -186,3 +195,21 @@ def test_bad_files_show_a_clear_error_and_the_previous_data_stay(page, tmp_path)
     expect(chart.locator(".g-xtitle")).to_have_text("a")
     assert metrics(page)["Converged"] in ("yes", "no")
     assert_no_exception(page)
+
+
+def test_the_model_menu_shows_every_label_whole(page):
+    menu = page.locator(".st-key-cov_type [role='combobox']")
+    menu.click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(14)
+    cut = options.evaluate_all(
+        "els => els.filter(e => [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1))"
+        ".map(e => e.innerText)"
+    )
+    assert cut == []
+    page.keyboard.press("Escape")
+    choose(page, "cov_type", "EVV")
+    assert menu.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text(
+        "EVV: equal volume, variable shape, variable orientation."
+    )

@@ -1,0 +1,84 @@
+"""All 14 covariance models in the app: the picker, every page, the sweep chart that reads well with 14 curves."""
+
+import numpy as np
+import pytest
+
+from gmm_core import fit_gmm, make_blobs_frame
+from tests.app.conftest import chart, goto, sidebar_text, table_with, traces, values
+
+#: The sidebar menu as a user reads it, in order.
+MENU = [
+    "full (VVV)", "tied (EEE)", "diag (VVI)", "spherical (VII)",
+    "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV",
+]
+SEED_X = make_blobs_frame()[["x", "y"]].to_numpy()
+
+
+def test_the_picker_offers_the_14_models_scikit_learns_four_first(app):
+    menu = app.selectbox(key="cov_type")
+    assert menu.options == MENU
+    assert "VEV**: variable volume, equal shape, variable orientation" in menu.help
+    app.selectbox(key="cov_type").set_value("VEV").run()
+    captions = [c.value for c in app.sidebar.caption]
+    assert "VEV: variable volume, equal shape, variable orientation." in captions
+    assert "Components have sizes of their own, the same elongation and tilts of their own." in captions
+    (expander,) = [e for e in app.sidebar.expander if e.label == "What VEV can draw"]
+    assert [child.type for child in expander.children.values()] == ["image", "caption"]
+
+
+@pytest.mark.parametrize("model", ["tied", "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"])
+def test_every_page_works_for_the_model(app, model):
+    app.selectbox(key="cov_type").set_value(model).run()
+    expected = fit_gmm(SEED_X, n_components=3, covariance_type=model, n_init=8)
+    assert f"BIC {expected.bic:,.2f} · converged" in sidebar_text(app)
+    spec = chart(app, "fit_chart")
+    assert len(traces(spec, "ellipse")) == 3
+    np.testing.assert_allclose(np.sort(values(traces(spec, "means")[0]["x"])), np.sort(expected.means[:, 0]))
+    terms = table_with(app, "volume")
+    assert len(terms) == 3
+    if model[-1] in "EV" and model != "tied":
+        assert "longest axis (degrees)" in terms.columns
+    goto(app, "em")
+    assert chart(app, "em_chart")["frames"]
+    goto(app, "export")
+    keys = {button.key for button in app.download_button}
+    assert "download_r_script" in keys
+    assert ("download_script" in keys) == (model == "tied")
+
+
+def test_the_sweep_chart_filters_families_and_zooms_on_differences(app):
+    goto(app, "model_selection")
+    spec = chart(app, "criteria_chart")
+    names = {t["name"] for t in traces(spec, "criterion")}
+    assert names == set(MENU)
+    app.button_group(key="sweep_groups").set_value(["spherical (·II)"]).run()
+    spec = chart(app, "criteria_chart")
+    assert {t["name"] for t in traces(spec, "criterion")} == {"EII", "spherical (VII)"}
+    app.button_group(key="sweep_groups").set_value([]).run()
+    app.button_group(key="sweep_view").set_value("Δ ≤ 10").run()
+    spec = chart(app, "criteria_chart")
+    (star, *_) = traces(spec, "best_overall")
+    assert values(star["y"]).tolist() == [0.0]
+    assert spec["layout"]["yaxis"]["range"] == [-0.4, 10.0]
+    top = table_with(app, "rank")
+    assert top["model"].iloc[0] == f"{star['text'][0]}, K = {int(values(star['x'])[0])}"
+
+
+def test_four_columns_show_every_pair_with_each_components_marginal_ellipse(app):
+    goto(app, "data")
+    app.radio(key="source").set_value("builtin").run()
+    app.selectbox(key="builtin").set_value("iris").run()
+    app.multiselect(key="extra_cols").set_value(["sepal_length", "sepal_width"]).run()
+    app.selectbox(key="cov_type").set_value("VEV").run()
+    app.number_input(key="n_components").set_value(2).run()
+    goto(app, "fit")
+    spec = chart(app, "pairs_chart")
+    panels = traces(spec, "pairs_points")
+    assert len(panels) == 6  # the 4 x 3 / 2 pairs below the diagonal
+    assert all(len(values(p["x"])) == 150 for p in panels)
+    assert len(traces(spec, "pairs_ellipse")) == 6 * 2
+    names = [a["text"] for a in spec["layout"]["annotations"]]
+    assert names == ["<b>petal_length</b>", "<b>petal_width</b>", "<b>sepal_length</b>", "<b>sepal_width</b>"]
+    app.toggle(key="pairs_uncertainty").set_value(True).run()
+    sizes = values(traces(chart(app, "pairs_chart"), "pairs_points")[0]["marker"]["size"])
+    assert sizes.min() >= 2 and sizes.max() > 2
