@@ -51,7 +51,7 @@ def sweep_controls(dataset: Dataset) -> None:
     A sweep that ``gmm_core.estimated_sweep_seconds`` forecasts under ``AUTO_SWEEP_SECONDS``
     runs by itself when the data have no sweep yet.
     """
-    cells = st.columns([3, 5, 1, 1], vertical_alignment="bottom")
+    cells = st.columns([3, 5, 1.3, 1.3], vertical_alignment="bottom")
     low, high = cells[0].slider("K range", 1, state.MAX_COMPONENTS, key=state.SWEEP_K_RANGE, **PERSIST)
     types = cells[1].multiselect(
         "Covariance models", MODEL_CHOICES, key=state.SWEEP_COV_TYPES, **PERSIST,
@@ -61,7 +61,7 @@ def sweep_controls(dataset: Dataset) -> None:
         "Restarts per fit", min_value=1, max_value=50, step=1, key=state.SWEEP_N_INIT, **PERSIST,
         help="Fewer than a single fit's by default, since a sweep runs many fits.",
     )
-    shortcuts = cells[1].columns(len(MODEL_SETS) + 2)
+    shortcuts = cells[1].columns(len(MODEL_SETS))
     for i, (label, models) in enumerate(MODEL_SETS.items()):
         shortcuts[i].button(label, key=f"sweep_models_{i}", on_click=_set_models, args=(models,), type="tertiary")
     ks = tuple(range(low, high + 1))
@@ -173,13 +173,12 @@ def _criteria_chart(table: pd.DataFrame) -> None:
     """The criteria chart with its two controls: which families of models, and values or differences."""
     present = {model_name(t) for t in table["covariance_type"]}
     groups = [g for g, models in MODEL_GROUPS.items() if present & set(models)]
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
-    chosen = left.pills(
+    chosen = st.pills(
         "Show only", groups, selection_mode="multi", key=state.SWEEP_GROUPS, **PERSIST,
         help="Families of models by the letters they share; none chosen shows every model. "
         "Click a name in the legend to hide or show one curve.",
     )
-    view = right.segmented_control(
+    view = st.segmented_control(
         "View", list(CHART_VIEWS), key=state.SWEEP_VIEW, required=True, **PERSIST,
         help="The criteria themselves, or each one's difference to the best, zoomed to what matters.",
     )

@@ -39,10 +39,13 @@ def test_opens_on_the_seed_example_with_a_chart_and_no_error(page):
     values = metrics(page)
     assert values["Converged"] == "yes" and values["Free parameters"] == "17"
     assert "600 of 600 rows" in sidebar_text(page)
-    path = screenshot(page, "fit")
-    # The README's picture: written when missing, or refreshed with GMM_UPDATE_SCREENSHOT=1, so a
-    # test run does not leave a changed tracked file behind.
-    readme_picture = ROOT / "docs" / "screenshot.png"
+    keep_readme_picture(screenshot(page, "fit"), "screenshot.png")
+
+
+def keep_readme_picture(path, name: str) -> None:
+    """Copy a screenshot to the README's docs/<name>: when missing, or refreshed with
+    GMM_UPDATE_SCREENSHOT=1, so a test run does not leave a changed tracked file behind."""
+    readme_picture = ROOT / "docs" / name
     if not readme_picture.exists() or os.environ.get("GMM_UPDATE_SCREENSHOT") == "1":
         readme_picture.parent.mkdir(exist_ok=True)
         shutil.copyfile(path, readme_picture)
@@ -138,7 +141,7 @@ def test_the_14_model_sweep_runs_by_itself_and_its_best_is_adopted(page):
     chosen = page.locator(".st-key-chosen_model [role='combobox']").input_value()
     assert chosen.endswith("(best)"), chosen
     label = chosen.split(" · ")[0]  # e.g. 'full (VVV), K = 3'
-    screenshot(page, "model_selection")
+    keep_readme_picture(screenshot(page, "model_selection"), "model_selection.png")
     page.locator(".st-key-use_model").get_by_role("button", name="Use this model").click()
     wait_for_app(page)
     expect(page.get_by_text(f"The sidebar now fits {label}.")).to_be_visible()
