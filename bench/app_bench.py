@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 import ui.cache
 from gmm_core import feature_matrix, fit_gmm, labelled_csv, read_table, sweep
+from gmm_core.engine import clear_hc_trees
 from ui.state import MODEL_DEFAULTS, N_INIT
 from gmm_core.selection import SUBSAMPLE_MAX_ROWS
 
@@ -154,6 +155,8 @@ def feel(repeats: int) -> dict:
             switches.append(_timed(lambda: at.selectbox(key="cov_type").set_value(model).run()))
             _check(at)
         at = old_faithful_app(120)
+        ui.cache._sweep_one_k.clear()  # nothing of an earlier repeat: the sweep and its hc tree afresh
+        clear_hc_trees()
         openings.append(_timed(lambda: at.switch_page("app_pages/model_selection.py").run()))
         _check(at)
         if not any(e.proto.id.endswith("-criteria_chart") for e in at.get("plotly_chart")):

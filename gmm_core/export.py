@@ -73,16 +73,24 @@ def labelled_csv(frame: pd.DataFrame, result: FitResult, *, used_rows=None) -> b
     """:func:`labelled_frame` as UTF-8 CSV bytes, safe against formula injection.
 
     Headers and text cells that a spreadsheet would run as a formula (starting
-    with = + - @ tab or CR) get a leading apostrophe; numbers are untouched and
-    written with full precision.
+    with = + - @ tab or CR) get a leading apostrophe, and headers stay distinct
+    (:func:`export_names`); numbers are untouched and written with full precision.
     """
     out = labelled_frame(frame, result, used_rows=used_rows)
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    out.columns = export_names(out.columns)
     for name in out.columns:
         column = out[name]
         if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
             out[name] = column.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v)
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def export_names(columns) -> list[str]:
+    """The header :func:`labelled_csv` writes for each of ``columns``: neutralised, and distinct
+    (a name that neutralising makes equal to an earlier one, as ``=a`` beside ``'=a``, gets
+    ``_2``, ``_3`` ...)."""
+    taken: set[str] = set()
+    return [_unique(neutralise_formula(str(c)), taken) for c in columns]
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -68,6 +68,8 @@ COLLINEAR_EIGENVALUE = 1e-9
 #: the best of them runs EM on all rows (mclust starts data of more than 2,000 rows from a
 #: subset of that size too).
 START_MAX_ROWS = 2000
+#: Below this many rows per free parameter, a fit warns that its estimates are unreliable.
+ROWS_PER_PARAMETER = 2
 
 RESTART_COLUMNS: tuple[str, ...] = (
     "restart",
@@ -493,7 +495,7 @@ def _result(problem: Problem, scaling: Scaling, settings: FitSettings, code: int
         model=model,
         n_components=K,
         degenerate=bool(reasons),
-        warnings=tuple(reasons + _convergence_warning(run, settings)),
+        warnings=tuple(reasons + _convergence_warning(run, settings) + _size_warning(p, n)),
         settings=settings,
         start={name: read_only(value) for name, value in given.items()},
         restarts=_restart_table(problem, scaling, settings, code, runs) if restarts else None,
@@ -531,6 +533,16 @@ def _restart_table(problem: Problem, scaling: Scaling, settings: FitSettings, co
             }
         )
     return pd.DataFrame(rows, columns=list(RESTART_COLUMNS))
+
+
+def _size_warning(n_parameters: int, n_samples: int) -> list[str]:
+    if n_samples >= ROWS_PER_PARAMETER * n_parameters:
+        return []
+    return [
+        f"The model has {n_parameters:,} free parameters for {n_samples:,} rows ({n_samples / n_parameters:.1f} rows "
+        f"per parameter; fewer than {ROWS_PER_PARAMETER} make the estimates unreliable). Choose fewer components "
+        "or a model that shares more (equal volume, shape or orientation)."
+    ]
 
 
 def _convergence_warning(run: EMRun, settings: FitSettings) -> list[str]:

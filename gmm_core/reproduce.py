@@ -6,8 +6,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .export import neutralise_formula
+from .export import export_names
 from .fit import FitResult
+
+
+def exported_feature_names(result: FitResult, feature_names: Sequence[str],
+                           columns: Sequence[str] | None = None) -> list[str]:
+    """The CSV export's header of each feature (``export.export_names`` over every column of the
+    table, ``columns``; by default the features alone), so that a script finds each feature even
+    when two names neutralise alike."""
+    features = [str(name) for name in feature_names]
+    if len(features) != result.n_features:
+        raise ValueError(
+            f"feature_names must name the model's {result.n_features} features; got {len(features)}."
+        )
+    columns = features if columns is None else [str(c) for c in columns]
+    header = dict(zip(columns, export_names(columns)))
+    missing = [name for name in features if name not in header]
+    if missing:
+        raise ValueError(f"columns must hold every feature; missing {missing!r}.")
+    return [header[name] for name in features]
 
 
 def reproduction_script(
@@ -16,6 +34,7 @@ def reproduction_script(
     feature_names: Sequence[str],
     csv_name: str,
     standardize: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> str:
     """Source of a runnable script that refits ``result`` with plain scikit-learn from its labelled CSV.
 
@@ -33,13 +52,15 @@ def reproduction_script(
         (VVV, EEE, VVI or VII: full, tied, diag, spherical).
     feature_names : sequence of str, length d
         The fitted columns of the original table, in the model's order. They
-        are embedded with ``repr``, never as code, and neutralised as the CSV
-        export neutralises its headers.
+        are embedded with ``repr``, never as code, under the headers the CSV
+        export writes for them (see :func:`exported_feature_names`).
     csv_name : str
         Path of the CSV as the script should open it.
     standardize : bool, default=False
         Whether the columns were z-scored (population standard deviation) over
         the used rows before ``fit_gmm``.
+    columns : sequence of str, optional
+        Every column of the exported table, in order (by default the features).
 
     Returns
     -------
@@ -54,11 +75,7 @@ def reproduction_script(
             "fit with an integer random_state."
         )
     model = result.to_sklearn()  # raises ValueError for a model scikit-learn does not have
-    names = [neutralise_formula(str(name)) for name in feature_names]
-    if len(names) != result.n_features:
-        raise ValueError(
-            f"feature_names must name the model's {result.n_features} features; got {len(names)}."
-        )
+    names = exported_feature_names(result, feature_names, columns)
     if not isinstance(csv_name, str) or not csv_name:
         raise ValueError(f"csv_name must be a non-empty string; got {csv_name!r}.")
     lines = [
@@ -147,6 +164,7 @@ def mclust_script(
     feature_names: Sequence[str],
     csv_name: str,
     standardize: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> str:
     """Source of an R script that continues ``result`` with mclust's own EM from the labelled CSV.
 
@@ -163,11 +181,13 @@ def mclust_script(
     ----------
     result : FitResult
     feature_names : sequence of str, length d
-        The fitted columns of the original table, neutralised as the CSV export
-        neutralises its headers and embedded as escaped R string literals.
+        The fitted columns of the original table, embedded as escaped R string
+        literals under the headers the CSV export writes for them.
     csv_name : str
     standardize : bool, default=False
         Whether the columns were z-scored (population standard deviation).
+    columns : sequence of str, optional
+        Every column of the exported table, in order (by default the features).
 
     Returns
     -------
@@ -175,16 +195,7 @@ def mclust_script(
         R source. Its output ends with the lines ``labels agree: <m> of <n> rows``,
         ``mclust BIC: <value>`` and ``GMM Explorer's BIC: <value>``.
     """
-    names = [neutralise_formula(str(name)) for name in feature_names]
-    if len(names) != result.n_features:
-        raise ValueError(
-            f"feature_names must name the model's {result.n_features} features; got {len(names)}."
-        )
-    if len(set(names)) != len(names):
-        raise ValueError(
-            "Two fitted columns have the same name in the export, so no script can tell them apart: "
-            f"{', '.join(sorted({n for n in names if names.count(n) > 1}))}. Rename the columns and upload again."
-        )
+    names = exported_feature_names(result, feature_names, columns)
     if not isinstance(csv_name, str) or not csv_name:
         raise ValueError(f"csv_name must be a non-empty string; got {csv_name!r}.")
     K, d = result.n_components, result.n_features

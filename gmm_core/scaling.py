@@ -42,15 +42,16 @@ class Scaling:
 
     @classmethod
     def of(cls, X: np.ndarray) -> "Scaling":
-        center = X.mean(axis=0)
-        deviations = X - center
-        # Divide by the largest deviation first so squaring cannot overflow or underflow.
-        spread = float(np.abs(deviations).max()) if np.isfinite(center).all() else np.inf
-        if spread == 0.0:
+        # Compared with the first row, not the mean: the mean of equal numbers can round off them.
+        if (X == X[0]).all():
             raise DataError(
                 "All rows are identical, so there is no spread to model. "
                 "Choose data with at least two different points."
             )
+        center = X.mean(axis=0)
+        deviations = X - center
+        # Divide by the largest deviation first so squaring cannot overflow or underflow.
+        spread = float(np.abs(deviations).max()) if np.isfinite(center).all() else np.inf
         # Root mean square of the column standard deviations.
         column_sd = (deviations / spread).std(axis=0) if np.isfinite(spread) else np.full(X.shape[1], np.inf)
         scale = spread * float(np.sqrt(np.mean(column_sd**2))) if np.isfinite(spread) else spread

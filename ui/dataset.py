@@ -280,6 +280,15 @@ def uploaded_table(filename: str, data: bytes) -> SourceTable:
     )
 
 
+def column_sd(X: np.ndarray) -> np.ndarray:
+    """Each column's population standard deviation, computed on deviations divided by their
+    largest first, so that columns near 1e-300 or 1e300 neither underflow to 0 nor overflow."""
+    deviations = X - X.mean(axis=0)
+    largest = np.abs(deviations).max(axis=0)
+    largest = np.where(largest > 0, largest, 1.0)
+    return largest * (deviations / largest).std(axis=0)
+
+
 def build_dataset(
     table: SourceTable, columns, *, label_column: str | None = None, standardize: bool = False
 ) -> Dataset:
@@ -305,7 +314,7 @@ def build_dataset(
             "clusters and no covariance can be estimated with it. Choose another column."
         )
     if standardize:
-        center, scale = X.mean(axis=0), X.std(axis=0)
+        center, scale = X.mean(axis=0), column_sd(X)
         X = (X - center) / scale
     X = np.ascontiguousarray(X)
     X.flags.writeable = False

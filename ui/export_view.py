@@ -34,7 +34,8 @@ def script(dataset: Dataset, result: FitResult) -> str | None:
     if result.mclust_name not in SKLEARN_NAMES:
         return None
     return reproduction_script(
-        result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize
+        result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize,
+        columns=list(dataset.table.frame.columns),
     )
 
 
@@ -42,7 +43,8 @@ def r_script(dataset: Dataset, result: FitResult) -> str:
     """An R script that continues ``result`` with mclust from the labelled-data download
     (``gmm_core.mclust_script``)."""
     return mclust_script(
-        result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize
+        result, feature_names=dataset.columns, csv_name=csv_name(dataset, result), standardize=dataset.standardize,
+        columns=list(dataset.table.frame.columns),
     )
 
 

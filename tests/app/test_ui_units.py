@@ -241,3 +241,14 @@ def test_the_model_picture_is_three_filled_ellipses_and_nothing_else(model, dist
     polygons = re.findall(r'<polygon points="([-0-9., ]+)" fill="(rgba\([0-9,.]+\))" stroke="(#[0-9A-F]{6})" stroke-width="2"/>', svg)
     assert len(polygons) == 3 and len({p[2] for p in polygons}) == distinct_colours
     assert re.sub(r"<polygon[^>]*/>", "", svg).count("<") == 2  # the svg element's two tags
+
+
+def test_standardising_columns_near_the_ends_of_double_precision_fits_like_any_other():
+    rows = np.arange(60.0) % 7 + np.repeat([0.0, 20.0], 30)
+    frame = pd.DataFrame({"tiny": rows * 1e-300, "huge": rows[::-1] * 1e300, "plain": rows})
+    table = uploaded_table("d.csv", frame.to_csv(index=False).encode())
+    dataset = build_dataset(table, ("tiny", "huge", "plain"), standardize=True)
+    expected = (rows - rows.mean()) / rows.std()
+    np.testing.assert_allclose(dataset.X[:, 0], expected, rtol=1e-9)
+    np.testing.assert_allclose(dataset.X[:, 1], expected[::-1], rtol=1e-9)
+    assert fit_gmm(dataset.X, n_components=2, covariance_type="diag").converged

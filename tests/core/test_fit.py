@@ -357,3 +357,20 @@ def test_a_regulariser_beyond_the_datas_own_covariance_is_refused_with_its_range
     with pytest.raises(ValueError, match=r"^reg_covar must be at most 1: it is the fraction of the data's own covariance"):
         fit_gmm(X, n_components=2, reg_covar=1e308)
     assert fit_gmm(X, n_components=2, reg_covar=1.0).converged
+
+
+def test_a_model_with_almost_as_many_parameters_as_rows_says_so():
+    X = np.random.default_rng(1).normal(size=(144, 13))
+    result = fit_gmm(X, n_components=3, covariance_type="VVV", n_init=1)
+    assert result.n_parameters == 314
+    assert (
+        "The model has 314 free parameters for 144 rows (0.5 rows per parameter; fewer than 2 make the estimates "
+        "unreliable). Choose fewer components or a model that shares more (equal volume, shape or orientation)."
+    ) in result.warnings
+    assert not any("free parameters" in w for w in fit_gmm(X, n_components=2, covariance_type="VII").warnings)
+
+
+@pytest.mark.parametrize("value", [3.14, 0.1, 1e-300, 7e300])
+def test_identical_rows_are_called_identical_whatever_their_value(value):
+    with pytest.raises(DataError, match=r"^All rows are identical, so there is no spread to model\."):
+        fit_gmm(np.full((200, 2), value), n_components=1)

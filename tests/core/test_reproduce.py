@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis.strategies import text
@@ -143,8 +144,20 @@ def test_the_r_script_embeds_hostile_names_as_data(frame):
     features = re.search(r"^features <- c\((.*)\)$", script, re.MULTILINE)[1]
     assert [read_r_literal(x) for x in re.findall(r'"(?:[^"\\]|\\.)*"', features)] == ["'" + AWKWARD, "y"]
     assert 'csv <- "a \\"b\\".csv"' in script
-    with pytest.raises(ValueError, match="same name in the export"):
-        mclust_script(result, feature_names=["=a", "'=a"], csv_name="d.csv")
+
+
+def test_names_that_neutralise_alike_stay_apart_and_the_script_finds_each(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"=a": rng.normal(size=200), "'=a": rng.normal(size=200) * 3, "note": "x"})
+    result = fit_gmm(frame[["'=a", "=a"]].to_numpy(), n_components=2, covariance_type="diag", random_state=0)
+    (tmp_path / "d.csv").write_bytes(labelled_csv(frame, result))
+    assert (tmp_path / "d.csv").read_text().splitlines()[0].startswith("'=a,'=a_2,note,component,")
+    script = reproduction_script(result, feature_names=["'=a", "=a"], csv_name="d.csv", columns=list(frame.columns))
+    assert "FEATURES = [\"'=a_2\", \"'=a\"]" in script
+    (tmp_path / "reproduce.py").write_text(script, encoding="utf-8")
+    run = subprocess.run([sys.executable, "reproduce.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert float(re.search(r"^BIC: (\S+)$", run.stdout, re.MULTILINE)[1]) == pytest.approx(result.bic, abs=0.01)
 
 
 @pytest.mark.skipif(not HAS_MCLUST, reason="needs R with mclust (apt-get install r-base-core r-cran-mclust)")
