@@ -79,6 +79,48 @@ class EMTrace:
     def n_frames(self) -> int:
         return self.log_likelihood.shape[0]
 
+    @property
+    def alike_components(self) -> list[tuple[int, ...]]:
+        """Groups (0-based, sorted) of components that ended alike: each pair's means within
+        ``ALIKE`` standard deviations of each other under both covariances, and the covariances
+        within ``ALIKE`` of each other relative to either. Such components describe one
+        cluster: the start collapsed onto a saddle point of the likelihood.
+        """
+        means, covariances = self.means[-1], self.covariances[-1]
+        K = len(means)
+        group = list(range(K))
+
+        def root(k):
+            while group[k] != k:
+                k = group[k]
+            return k
+
+        for i in range(K):
+            for j in range(i + 1, K):
+                if _alike(means[i], covariances[i], means[j], covariances[j]):
+                    group[root(j)] = root(i)
+        groups: dict[int, list[int]] = {}
+        for k in range(K):
+            groups.setdefault(root(k), []).append(k)
+        return [tuple(g) for g in groups.values() if len(g) > 1]
+
+
+#: Components closer than this (in standard deviations, and relative covariance) count as alike.
+ALIKE = 0.25
+
+
+def _alike(mean_a, cov_a, mean_b, cov_b) -> bool:
+    for mean_1, cov_1, mean_2, cov_2 in ((mean_a, cov_a, mean_b, cov_b), (mean_b, cov_b, mean_a, cov_a)):
+        try:
+            factor = np.linalg.cholesky(cov_1)
+        except np.linalg.LinAlgError:
+            return False
+        shift = np.linalg.solve(factor, mean_2 - mean_1)
+        whitened = np.linalg.solve(factor, np.linalg.solve(factor, cov_2).T)
+        if np.linalg.norm(shift) >= ALIKE or np.linalg.norm(whitened - np.eye(len(shift)), 2) >= ALIKE:
+            return False
+    return True
+
 
 def em_trace(
     X,

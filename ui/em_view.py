@@ -200,6 +200,8 @@ def animation(
     cells[1].metric("Final log-likelihood", format_number(trace.log_likelihood[-1]))
     cells[2].metric("EM iterations", trace.n_iter)
     cells[3].metric("Converged", "yes" if trace.converged else "no", help=f"Tolerance {settings.tol:g}.")
+    for group in trace.alike_components:
+        st.warning(collapse_message(group), icon=":material/warning:")
     notes = [
         "Press Play, or click and drag the iteration slider to step. Every frame was computed once; "
         "playing runs in your browser."
@@ -211,6 +213,17 @@ def animation(
     if len(dataset.columns) > 2:
         notes.append("EM uses every feature column; the ellipses are the exact marginals on the two shown.")
     st.caption(" ".join(notes))
+
+
+def collapse_message(group: tuple[int, ...]) -> str:
+    """'Components 1, 2 and 3 ended alike ...' for a group of 0-based components (``EMTrace.alike_components``)."""
+    names = [str(k + 1) for k in group]
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"Components {listed} ended alike (means and spreads within a quarter of a standard deviation): "
+        "the start collapsed onto one cluster, a saddle point of the likelihood, and EM stopped there "
+        "although the data may hold more clusters. Try another initialisation or seed."
+    )
 
 
 def same_start(
@@ -237,6 +250,7 @@ def same_start(
             "model": [display_name(c) for c in fitted],
             "iterations": [t.n_iter for t in fitted.values()],
             "converged": [t.converged for t in fitted.values()],
+            "collapsed": [bool(t.alike_components) for t in fitted.values()],
             "start log-likelihood": [t.log_likelihood[0] for t in fitted.values()],
             "final log-likelihood": [t.log_likelihood[-1] for t in fitted.values()],
         }

@@ -25,6 +25,9 @@ from ui.text import plotly_text
 WEBGL_MIN_POINTS = 5_000
 #: At most this many points are drawn; more are sampled, every component kept.
 MAX_POINTS = 20_000
+#: At most this many misclassified points get a ring (sampled within each component), so that
+#: rings never hide the clusters of large data.
+MAX_MISCLASSIFIED_RINGS = 1_000
 #: At most this many samples are drawn in the responsibility heatmap.
 MAX_HEATMAP_ROWS = 400
 #: Ellipse levels offered: label -> keyword arguments of ``gmm_core.ellipse_points``.
@@ -281,12 +284,15 @@ def fit_scatter(
         )
     if misclassified is not None and np.any(misclassified):
         wrong = shown[np.asarray(misclassified)[shown]]
+        wrong = wrong[stratified_sample(labels[wrong], MAX_MISCLASSIFIED_RINGS)]
+        total = int(np.sum(misclassified))
+        drawn = "" if len(wrong) == total else f"; {len(wrong):,} drawn"
         figure.add_trace(
             scatter(
                 x=points[wrong, 0],
                 y=points[wrong, 1],
                 mode="markers",
-                name=f"misclassified ({int(np.sum(misclassified)):,})",
+                name=f"misclassified ({total:,}{drawn})",
                 marker={"symbol": "circle-open", "size": 13, "color": "black", "line": {"width": 1.5}},
                 meta="misclassified",
                 hovertemplate=_point_hover(axis_names) + "<extra>misclassified</extra>",

@@ -19,11 +19,17 @@ PERSIST = {"persist_state": "session"}
 MAX_CROSSTAB_ROWS = 100
 
 
-def metrics(result: FitResult) -> None:
-    """Log-likelihood (total and per sample), BIC, AIC, ICL, parameters and convergence in one row."""
+def metrics(result: FitResult, before: tuple[str, float] | None = None) -> None:
+    """Log-likelihood (total and per sample), BIC, AIC, ICL, parameters and convergence in one row;
+    with ``before`` (label, BIC of the model shown before), the BIC's change from it."""
     sign = "Lower is better (scikit-learn's sign); mclust reports the negative"
     top, bottom = st.columns(4), st.columns(4)
-    top[0].metric("BIC", format_number(result.bic), help=f"{sign}: {format_number(-result.bic)}.")
+    change = None if before is None else f"{result.bic - before[1]:+,.2f} from {before[0]}"
+    top[0].metric(
+        "BIC", format_number(result.bic), delta=change, delta_color="inverse",
+        help=f"{sign}: {format_number(-result.bic)}." + ("" if before is None else " The change is from the model "
+                                                          "shown before; negative is better."),
+    )
     top[1].metric("AIC", format_number(result.aic), help=f"{sign}.")
     top[2].metric("ICL", format_number(result.icl), help=f"BIC plus twice the classification entropy. {sign}.")
     top[3].metric("Log-likelihood", format_number(result.log_likelihood), help="Total over the used rows.")

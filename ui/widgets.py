@@ -151,13 +151,24 @@ def current_fit() -> FitView:
 
 @dataclass(frozen=True, eq=False)
 class ColourMemory:
-    """The last fit drawn: the data and settings it was fitted with, its components and their slots."""
+    """The last fit drawn: the data and settings it was fitted with, its components and their slots,
+    its BIC, and the model drawn before it on the same data (label, BIC), if any."""
 
     content_hash: str
     settings: FitSettings
     means: np.ndarray
     covariances: np.ndarray
     slots: np.ndarray
+    bic: float
+    before: tuple[str, float] | None = None
+
+
+def model_before(dataset: Dataset, result: FitResult) -> tuple[str, float] | None:
+    """(label, BIC) of the model shown before ``result`` on the same data, for "what changed"."""
+    memory: ColourMemory | None = st.session_state.get(state.COLOURS)
+    if memory is None or memory.content_hash != dataset.content_hash or memory.settings != result.settings:
+        return None
+    return memory.before
 
 
 def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
@@ -179,8 +190,10 @@ def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
         )
     else:
         slots = np.arange(result.n_components)
+    before = (model_label(memory.settings.n_components, memory.settings.covariance_type), memory.bic) \
+        if same_data else None
     st.session_state[state.COLOURS] = ColourMemory(
-        dataset.content_hash, result.settings, result.means, result.covariances, slots
+        dataset.content_hash, result.settings, result.means, result.covariances, slots, result.bic, before
     )
     return slots
 

@@ -319,3 +319,15 @@ def test_the_exported_script_reproduces_labels_and_bic(app, tmp_path):
     assert "labels agree: 150 of 150 rows" in run.stdout
     # scikit-learn's EM, started at the model, confirms it to within EM's tolerance.
     assert float(run.stdout.split("BIC: ")[1]) == pytest.approx(result.bic, abs=0.01)
+
+
+def test_a_start_that_collapses_is_called_a_collapse_not_a_fit(app):
+    goto(app, "em")
+    app.selectbox(key="em_cov_type").set_value("tied").run()
+    assert [w.value for w in app.warning] == [
+        "Components 1, 2 and 3 ended alike (means and spreads within a quarter of a standard deviation): the start "
+        "collapsed onto one cluster, a saddle point of the likelihood, and EM stopped there although the data may "
+        "hold more clusters. Try another initialisation or seed."
+    ]
+    table = table_with(app, "collapsed").set_index("model")["collapsed"]
+    assert table["tied (EEE)"] and not table["full (VVV)"]

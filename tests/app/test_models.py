@@ -82,3 +82,13 @@ def test_four_columns_show_every_pair_with_each_components_marginal_ellipse(app)
     app.toggle(key="pairs_uncertainty").set_value(True).run()
     sizes = values(traces(chart(app, "pairs_chart"), "pairs_points")[0]["marker"]["size"])
     assert sizes.min() >= 2 and sizes.max() > 2
+
+
+def test_a_sidebar_change_shows_the_bic_change_from_the_model_before(app):
+    full = fit_gmm(SEED_X, n_components=3, covariance_type="full", n_init=8)
+    vev = fit_gmm(SEED_X, n_components=3, covariance_type="VEV", n_init=8)
+    (bic,) = [m for m in app.metric if m.label == "BIC"]
+    assert bic.proto.delta == ""  # nothing shown before
+    app.selectbox(key="cov_type").set_value("VEV").run()
+    (bic,) = [m for m in app.metric if m.label == "BIC"]
+    assert bic.proto.delta == f"{vev.bic - full.bic:+,.2f} from full (VVV), K = 3"

@@ -252,3 +252,17 @@ def test_standardising_columns_near_the_ends_of_double_precision_fits_like_any_o
     np.testing.assert_allclose(dataset.X[:, 0], expected, rtol=1e-9)
     np.testing.assert_allclose(dataset.X[:, 1], expected[::-1], rtol=1e-9)
     assert fit_gmm(dataset.X, n_components=2, covariance_type="diag").converged
+
+
+def test_rings_of_misclassified_points_are_sampled_so_they_never_hide_a_cluster():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(200_000, 2))
+    labels = (points[:, 0] > 0).astype(int)
+    wrong = rng.uniform(size=len(points)) < 0.25
+    means, covariances = np.array([[-1.0, 0.0], [1.0, 0.0]]), np.array([np.eye(2)] * 2)
+    spec = figures.fit_scatter(
+        points, labels, np.array([0.5, 0.5]), means, covariances, axis_names=("x", "y"), misclassified=wrong
+    )
+    (rings,) = [t for t in spec.data if t.meta == "misclassified"]
+    assert len(rings.x) == 1_000
+    assert rings.name == f"misclassified ({int(wrong.sum()):,}; 1,000 drawn)"
