@@ -7,5 +7,6 @@ from ui import data_controls, state
 st.title("Data")
 table = data_controls.source_table()
 if table is not None:
-    data_controls.choose_dataset(table)
+    if data_controls.choose_dataset(table) is not None:
+        st.page_link("app_pages/fit.py", label="See the mixture fitted to these columns", icon=":material/scatter_plot:")
 data_controls.preview(state.dataset())

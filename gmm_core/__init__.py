@@ -39,7 +39,7 @@ from .em_trace import DEFAULT_TRACE_MAX_ITER, EMTrace, em_trace, initial_means
 from .evidence import EVIDENCE_COLUMNS, KASS_RAFTERY, bic_evidence, describe_model, kass_raftery, recommendation
 from .geometry import CovarianceTerms, covariance_terms, ellipse_points, ellipse_radius, example_covariances, marginal
 from .matching import LabelMatch, match_components, match_labels
-from .io import FeatureReport, Table, TableReport, feature_matrix, read_table
+from .io import ColumnSuggestion, FeatureReport, Table, TableReport, feature_matrix, read_table, suggest_columns
 from .reproduce import mclust_script, reproduction_script
 from .selection import DEFAULT_SWEEP_N_INIT, SWEEP_COLUMNS, SubsampleInfo, SweepResult, estimated_sweep_seconds, sweep
 from .stability import (
@@ -121,6 +121,8 @@ __all__ = [
     "n_parameters",
     "neutralise_formula",
     "read_table",
+    "suggest_columns",
+    "ColumnSuggestion",
     "recommendation",
     "mclust_script",
     "reproduction_script",

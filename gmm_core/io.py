@@ -170,6 +170,58 @@ class Table:
         )
 
 
+#: The features an upload starts with: its numeric columns, at most this many.
+DEFAULT_MAX_FEATURES = 8
+#: A column is taken for known labels when it has from 2 to this many distinct values (text, or
+#: whole numbers), and fewer than one distinct value per this many rows.
+LABEL_MAX_CLASSES = 20
+LABEL_ROWS_PER_CLASS = 5
+
+
+@dataclass(frozen=True)
+class ColumnSuggestion:
+    """The columns a table most likely means: ``features`` to fit, ``label`` of known classes or None."""
+
+    features: tuple[str, ...]
+    label: str | None
+
+
+def suggest_columns(table: Table) -> ColumnSuggestion:
+    """Features and known labels as a user most likely means them.
+
+    The label is the first column of text, or else of whole numbers, with 2 to
+    ``LABEL_MAX_CLASSES`` distinct values and at least ``LABEL_ROWS_PER_CLASS`` rows per
+    value (a species, a class code). The features are the other numeric columns, leaving
+    out constant ones and a row number (whole numbers, every one distinct and in order),
+    the first ``DEFAULT_MAX_FEATURES`` of them.
+    """
+    frame = table.frame
+    numeric = table.numeric_columns
+    label = None
+    text_first = [c for c in frame.columns if c not in numeric] + list(numeric)
+    for name in text_first:
+        values = frame[name].dropna()
+        if name in numeric:
+            values = pd.to_numeric(values, errors="coerce").dropna()
+            if not len(values) or not np.all(values == np.round(values)):
+                continue
+        distinct = values.nunique()
+        if 2 <= distinct <= LABEL_MAX_CLASSES and distinct * LABEL_ROWS_PER_CLASS <= len(values):
+            label = str(name)
+            break
+    features = []
+    for name in numeric:
+        if name == label:
+            continue
+        values = pd.to_numeric(frame[name], errors="coerce").dropna().to_numpy()
+        if values.size < 2 or values.min() == values.max():
+            continue
+        if np.all(values == np.round(values)) and np.all(np.diff(values) == 1):
+            continue  # a row number
+        features.append(str(name))
+    return ColumnSuggestion(features=tuple(features[:DEFAULT_MAX_FEATURES]), label=label)
+
+
 @dataclass(frozen=True, eq=False)
 class FeatureReport:
     """Which rows :func:`feature_matrix` used and why it dropped the others.

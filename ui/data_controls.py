@@ -136,6 +136,7 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
         "More feature columns (optional)", others, key=state.EXTRA_COLS, **PERSIST,
         help="The model uses every chosen column; the charts show two at a time.",
     )
+    _column_account(table, (x, y, *extra), right)
     label = left.selectbox(
         "Known labels (optional)", [NO_LABEL, *table.frame.columns], key=state.LABEL_COL, **PERSIST,
         format_func=lambda c: "(none)" if c == NO_LABEL else str(c),
@@ -159,13 +160,38 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
     return dataset
 
 
+def _use_columns(columns: tuple[str, ...]) -> None:
+    """``on_click``: make ``columns`` the features (the first two on the axes)."""
+    st.session_state[state.X_COL], st.session_state[state.Y_COL] = columns[:2]
+    st.session_state[state.EXTRA_COLS] = list(columns[2:])
+
+
+def _column_account(table: SourceTable, chosen: tuple[str, ...], container) -> None:
+    """How many of the numeric columns are fitted, and one click to fit all of them or the suggested ones."""
+    everything = tuple(c for c in table.numeric_columns if c != table.default_label)
+    container.caption(
+        f"Fitting {len(chosen)} of {len(everything)} numeric columns."
+        + (f" {escape_markdown(table.default_label)} is taken as known labels (change it on the left)."
+           if table.default_label else "")
+    )
+    if len(chosen) < len(everything):
+        container.button(
+            f"Use all {len(everything)} numeric columns", key="use_all_columns", on_click=_use_columns,
+            args=(everything,), type="tertiary",
+        )
+    if set(chosen) != set(table.default_columns) and len(table.default_columns) > 2:
+        container.button(
+            f"Use the {len(table.default_columns)} suggested columns", key="use_suggested_columns",
+            on_click=_use_columns, args=(table.default_columns,), type="tertiary",
+        )
+
+
 def _reset_columns_for(table: SourceTable) -> None:
     """Set the column widgets to ``table``'s defaults when the table is new to them."""
     if st.session_state.get(state.COLUMNS_FOR) == table.key:
         return
     st.session_state[state.COLUMNS_FOR] = table.key
-    st.session_state[state.X_COL], st.session_state[state.Y_COL] = table.default_columns[:2]
-    st.session_state[state.EXTRA_COLS] = []
+    _use_columns(table.default_columns)
     st.session_state[state.LABEL_COL] = table.default_label or NO_LABEL
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gmm_core import DataError, feature_matrix, load_dataset, make_blobs_frame, read_table
+from gmm_core import DataError, feature_matrix, load_dataset, make_blobs_frame, read_table, suggest_columns
 
 BUILTIN_NAMES: dict[str, str] = {"old_faithful": "Old Faithful", "iris": "Iris"}
 #: Default feature columns and label column of each built-in data set.
@@ -266,6 +266,7 @@ def uploaded_table(filename: str, data: bytes) -> SourceTable:
     """An uploaded CSV file read by ``gmm_core.read_table``; raises ``DataError`` for a bad file."""
     table = read_table(data, filename=filename, max_bytes=MAX_UPLOAD_MB * 1024**2)
     numeric = table.numeric_columns
+    suggested = suggest_columns(table)
     key = bytes_hash(data)
     return SourceTable(
         key=key,
@@ -275,8 +276,8 @@ def uploaded_table(filename: str, data: bytes) -> SourceTable:
         frame=table.frame,
         report=table.report.lines(),
         numeric_columns=numeric,
-        default_columns=tuple(numeric[:2]),
-        default_label=None,
+        default_columns=suggested.features if len(suggested.features) >= 2 else tuple(numeric[:2]),
+        default_label=suggested.label,
     )
 
 

@@ -108,12 +108,20 @@ def sidebar_summary(container: DeltaGenerator) -> None:
             st.caption(f"BIC {format_number(result.bic)} · {status} in {result.n_iter} iterations{flags}")
 
 
+#: Captions name at most this many columns, then say how many more there are.
+NAMED_COLUMNS = 4
+
+
 def dataset_caption(dataset: Dataset) -> str:
-    """'600 of 600 rows · columns x, y (standardised)', escaped for Markdown."""
-    columns = ", ".join(dataset.columns)
+    """'600 of 600 rows · columns x, y (standardised)', escaped for Markdown; beyond
+    ``NAMED_COLUMNS`` columns, '13 columns: a, b, c, d and 9 more'."""
+    names = [str(c) for c in dataset.columns]
+    columns = ", ".join(names) if len(names) <= NAMED_COLUMNS else \
+        f"{len(names)} columns: {', '.join(names[:NAMED_COLUMNS])} and {len(names) - NAMED_COLUMNS} more"
     scaled = " (standardised)" if dataset.standardize else ""
     n_used = int(dataset.used_rows.sum())
-    return escape_markdown(f"{n_used:,} of {len(dataset.used_rows):,} rows · columns {columns}{scaled}")
+    listed = columns if len(names) > NAMED_COLUMNS else f"columns {columns}"
+    return escape_markdown(f"{n_used:,} of {len(dataset.used_rows):,} rows · {listed}{scaled}")
 
 
 @dataclass(frozen=True, eq=False)

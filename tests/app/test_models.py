@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
+from sklearn.datasets import load_wine
+
 from gmm_core import fit_gmm, make_blobs_frame
-from tests.app.conftest import chart, goto, sidebar_text, table_with, traces, values
+from tests.app.conftest import chart, goto, sidebar_text, table_with, traces, upload, values
+from ui.text import escape_markdown as md
 
 #: The sidebar menu as a user reads it, in order.
 MENU = [
@@ -92,3 +95,21 @@ def test_a_sidebar_change_shows_the_bic_change_from_the_model_before(app):
     app.selectbox(key="cov_type").set_value("VEV").run()
     (bic,) = [m for m in app.metric if m.label == "BIC"]
     assert bic.proto.delta == f"{vev.bic - full.bic:+,.2f} from full (VVV), K = 3"
+
+
+WINE = load_wine(as_frame=True).frame.to_csv(index=False).encode()
+
+
+def test_an_upload_fits_the_columns_a_user_means_and_says_so(app):
+    upload(app, WINE, "wine.csv")
+    first_eight = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+                   "nonflavanoid_phenols"]
+    assert [app.selectbox(key="x_col").value, app.selectbox(key="y_col").value] == first_eight[:2]
+    assert app.multiselect(key="extra_cols").value == first_eight[2:]
+    assert app.selectbox(key="label_col").value == "target"
+    assert "Fitting 8 of 13 numeric columns. target is taken as known labels (change it on the left)." in [
+        c.value for c in app.caption
+    ]
+    app.button(key="use_all_columns").click().run()
+    assert md("178 of 178 rows · 13 columns: alcohol, malic_acid, ash, alcalinity_of_ash and 9 more") in sidebar_text(app)
+    assert [link.label for link in app.get("page_link")] == ["See the mixture fitted to these columns"]

@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from gmm_core.errors import DataError
 from gmm_core.io import (
     MAX_COLUMNS,
+    ColumnSuggestion,
     FeatureReport,
     Table,
     TableReport,
     feature_matrix,
     read_table,
+    suggest_columns,
 )
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -393,3 +395,23 @@ def test_feature_matrix_properties(columns, min_rows):
     assert X.dtype == np.float64 and X.flags.c_contiguous and np.isfinite(X).all()
     assert X.shape == (report.used_rows.sum(), len(columns)) and X.shape[0] >= min_rows
     assert sum(report.dropped_reasons.values()) == report.n_rows - report.n_used == len(frame) - len(X)
+
+
+def test_the_suggested_columns_are_the_measurements_and_the_labels_are_the_classes():
+    rng = np.random.default_rng(0)
+    rows = 60
+    frame = pd.DataFrame({
+        "id": np.arange(1, rows + 1),  # a row number: not a feature
+        "site": np.repeat(["north", "south", "east"], rows // 3),  # text classes: the labels
+        "grade": np.tile([1, 2, 3, 4], rows // 4),  # whole numbers, few values: labels too, but later
+        **{f"m{j}": rng.normal(size=rows) for j in range(10)},
+        "unit": 1.0,  # constant: not a feature
+    })
+    table = read_table(frame.to_csv(index=False).encode(), filename="t.csv")
+    suggestion = suggest_columns(table)
+    assert suggestion.label == "site"
+    assert suggestion.features == ("grade", "m0", "m1", "m2", "m3", "m4", "m5", "m6")
+    numbers_only = read_table(frame.drop(columns="site").to_csv(index=False).encode(), filename="t.csv")
+    assert suggest_columns(numbers_only) == ColumnSuggestion(
+        features=("m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"), label="grade"
+    )
