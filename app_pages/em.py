@@ -14,6 +14,12 @@ st.caption(
     f"{escape_markdown(dataset.table.name)} ({widgets.dataset_caption(dataset)}), "
     f"for at most {em_view.EM_MAX_ITER} iterations."
 )
+if dataset.X.shape[1] == 1:
+    st.info(
+        "EM step-through draws two columns at a time. Choose a y column on the Data page to watch EM move "
+        "ellipses; the Fit page shows this one-column model as a histogram with its densities."
+    )
+    st.stop()
 init, covariance_type = em_view.controls()
 data = em_view.em_data(dataset)
 start = em_view.start_means(dataset, data, settings, init)

@@ -43,11 +43,13 @@ MODEL_COLOURS: dict[str, str] = dict(zip(MODEL_CHOICES, (
     "#4477AA", "#EE6677", "#228833", "#AA3377",
     "#332288", "#88CCEE", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#44AA99", "#EE7733", "#555555",
 )))
-#: Line dash per model: solid for scikit-learn's four, by orientation (third letter) for the rest.
+#: One column's two models take the colours of the models they reduce from (tied, full).
+MODEL_COLOURS |= {"E": MODEL_COLOURS["tied"], "V": MODEL_COLOURS["full"]}
+#: Line dash per model: solid for scikit-learn's four (and E, V), by orientation (third letter) for the rest.
 MODEL_DASHES: dict[str, str] = {
     model: "solid" if i < 4 else {"I": "dot", "E": "dash", "V": "dashdot"}[model[2]]
     for i, model in enumerate(MODEL_CHOICES)
-}
+} | {"E": "solid", "V": "solid"}
 
 
 def model_colour(name: str) -> str:

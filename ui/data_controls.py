@@ -37,6 +37,7 @@ BUILTIN_NOTES: dict[str, str] = {
 PERSIST = {"persist_state": "session"}
 #: Most distinct known labels the data scatter colours by.
 MAX_LABEL_GROUPS = 24
+ONE_COLUMN = ""  # the y column's entry for fitting the x column alone
 NO_LABEL = ""  # menu entry for "no label column"; never a column name (read_table names blank headers)  # page widgets keep their values across page switches
 
 
@@ -117,11 +118,11 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
     Returns the current data set, or None after showing why the choice cannot be used.
     """
     numeric = table.numeric_columns
-    if len(numeric) < 2:
+    if not numeric:
         widgets.show_data_error(
             DataError(
-                f"{table.name} has {len(numeric)} numeric column(s); at least two are needed. "
-                "Check the detected delimiter and decimal mark above."
+                f"{table.name} has no numeric column; at least one is needed. Check the detected delimiter and "
+                "decimal mark above."
             )
         )
         return None
@@ -129,8 +130,17 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
     st.subheader("Columns")
     left, middle, right = st.columns(3)
     x = left.selectbox("x column", numeric, key=state.X_COL, **PERSIST)
-    y = middle.selectbox("y column", numeric, key=state.Y_COL, **PERSIST)
-    others = [c for c in numeric if c not in (x, y)]
+    y_options = [*(c for c in numeric if c != x), ONE_COLUMN]
+    state.ensure_choice(state.Y_COL, y_options, y_options[0])
+    y = middle.selectbox(
+        "y column", y_options, key=state.Y_COL, **PERSIST,
+        format_func=lambda c: "(none: the x column alone)" if c == ONE_COLUMN else str(c),
+        help="With one column the model is mclust's E (equal variances) or V (variable variances), drawn "
+        "as a histogram with each component's density.",
+    )
+    if y == ONE_COLUMN:
+        st.session_state[state.EXTRA_COLS] = []
+    others = [c for c in numeric if c not in (x, y)] if y != ONE_COLUMN else []
     st.session_state[state.EXTRA_COLS] = [c for c in st.session_state.get(state.EXTRA_COLS, []) if c in others]
     extra = right.multiselect(
         "More feature columns (optional)", others, key=state.EXTRA_COLS, **PERSIST,
@@ -148,7 +158,7 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
     )
     label = label or None
     current = state.dataset()
-    columns = (x, y, *extra)
+    columns = (x,) if y == ONE_COLUMN else (x, y, *extra)
     if current.choice == (table.key, columns, label, standardize):
         return current
     try:
@@ -157,12 +167,15 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
         widgets.show_data_error(exc)
         return None
     st.session_state[state.DATASET] = dataset
+    if (dataset.X.shape[1] == 1) != (current.X.shape[1] == 1):
+        st.rerun()  # the sidebar, drawn before this page, offers other models for one column
     return dataset
 
 
 def _use_columns(columns: tuple[str, ...]) -> None:
     """``on_click``: make ``columns`` the features (the first two on the axes)."""
-    st.session_state[state.X_COL], st.session_state[state.Y_COL] = columns[:2]
+    st.session_state[state.X_COL] = columns[0]
+    st.session_state[state.Y_COL] = columns[1] if len(columns) > 1 else ONE_COLUMN
     st.session_state[state.EXTRA_COLS] = list(columns[2:])
 
 
@@ -205,14 +218,15 @@ def preview(dataset: Dataset) -> None:
         st.dataframe(display_frame(dataset.table.frame.head(200)), height=430, key="data_table")
         st.caption(f"First {min(200, len(dataset.table.frame)):,} of {len(dataset.table.frame):,} rows.")
     with right:
-        x_name, y_name = (dataset.axis_name(c) for c in dataset.columns[:2])
+        names = tuple(dataset.axis_name(c) for c in dataset.columns[:2])
         groups = dataset.known_labels
         n_groups = 0 if groups is None else len(pd.unique(groups))
         if n_groups > MAX_LABEL_GROUPS:  # one trace per label: thousands would stall server and browser
             groups = None
-        figure = figures.data_scatter(
-            dataset.X[:, :2], (x_name, y_name), groups, groups_name=dataset.label_column or ""
-        )
+        if len(names) == 1:
+            figure = figures.data_histogram(dataset.X[:, 0], names[0], groups, groups_name=dataset.label_column or "")
+        else:
+            figure = figures.data_scatter(dataset.X[:, :2], names, groups, groups_name=dataset.label_column or "")
         st.plotly_chart(figure, key="data_scatter")
         if len(dataset.X) > figures.MAX_POINTS:
             st.caption(f"Showing a sample of {figures.MAX_POINTS:,} of {len(dataset.X):,} points.")

@@ -298,12 +298,12 @@ def build_dataset(
     Raises
     ------
     DataError
-        Fewer than two distinct columns, unusable columns, too few complete rows, or a
-        constant column to standardise.
+        No column, unusable columns, too few complete rows, or a constant column to
+        standardise.
     """
     columns = tuple(columns)
-    if len(columns) < 2:
-        raise DataError("Choose at least two feature columns (x and y).")
+    if not columns:
+        raise DataError("Choose at least one feature column.")
     X, report = feature_matrix(table.frame, columns)
     d = X.shape[1]
     center, scale = np.zeros(d), np.ones(d)

@@ -149,6 +149,89 @@ def data_scatter(
     return figure
 
 
+#: Bins of the one-column histograms.
+HISTOGRAM_BINS = 60
+
+
+def _bins(values: np.ndarray) -> dict:
+    low, high = float(np.min(values)), float(np.max(values))
+    size = (high - low) / HISTOGRAM_BINS or 1.0
+    return {"start": low, "end": high + size, "size": size}
+
+
+def data_histogram(values: np.ndarray, name: str, groups=None, *, groups_name: str = "") -> go.Figure:
+    """Histogram of one column (stacked by known label when ``groups`` is given), as a density."""
+    groups_array = np.zeros(len(values), dtype=int) if groups is None else np.asarray(groups)
+    figure = go.Figure()
+    for i, value in enumerate(np.unique(groups_array)):
+        members = groups_array == value
+        figure.add_trace(
+            go.Histogram(
+                x=values[members], xbins=_bins(values), histnorm="probability density" if groups is None else None,
+                name="data" if groups is None else plotly_text(value), meta="data",
+                marker={"color": component_colour(i), "opacity": 0.75},
+            )
+        )
+    figure.update_layout(barmode="stack", bargap=0.02)
+    _axes(figure, (name, "density" if groups is None else "rows"), title="", show_legend=groups is not None)
+    figure.update_layout(legend_title_text=plotly_text(groups_name))
+    return figure
+
+
+def univariate_fit(
+    values: np.ndarray,
+    weights: np.ndarray,
+    means: np.ndarray,
+    variances: np.ndarray,
+    *,
+    name: str,
+    slots: np.ndarray | None = None,
+) -> go.Figure:
+    """One column's histogram (as a density) with each component's weighted density and the
+    mixture's drawn over it (mclust's density plot of E and V models).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+    weights, means, variances : ndarray of shape (K,)
+    name : str
+        The column's name (escaped here).
+    slots : ndarray of int, shape (K,), optional
+        Colour slot of each component.
+    """
+    K = len(weights)
+    slots = np.arange(K) if slots is None else np.asarray(slots)
+    sds = np.sqrt(variances)
+    low = min(values.min(), float(np.min(means - 4 * sds)))
+    high = max(values.max(), float(np.max(means + 4 * sds)))
+    grid = np.linspace(low, high, 400)
+    densities = weights[:, None] * stats.norm.pdf(grid[None, :], means[:, None], sds[:, None])
+    figure = go.Figure(
+        go.Histogram(
+            x=values, xbins=_bins(values), histnorm="probability density", name="data", meta="data",
+            marker={"color": "rgba(120,120,120,0.35)"}, hoverinfo="skip",
+        )
+    )
+    for k in range(K):
+        figure.add_trace(
+            go.Scatter(
+                x=grid, y=densities[k], mode="lines", name=f"component {k + 1}", meta="component_density",
+                line={"color": component_colour(slots[k]), "width": 2},
+                hovertemplate=f"component {k + 1}<br>%{{x:.4g}}: %{{y:.4g}}<extra></extra>",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=grid, y=densities.sum(axis=0), mode="lines", name="mixture", meta="mixture_density",
+            line={"color": "black", "width": 2, "dash": "dash"},
+            hovertemplate="mixture<br>%{x:.4g}: %{y:.4g}<extra></extra>",
+        )
+    )
+    _axes(figure, (name, "density"), title="", show_legend=True)
+    figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0})
+    return figure
+
+
 def fit_scatter(
     points: np.ndarray,
     labels: np.ndarray,

@@ -90,6 +90,14 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
     options rerun only this block.
     """
     columns = list(dataset.columns)
+    if len(columns) == 1:
+        figure = figures.univariate_fit(
+            np.asarray(dataset.X)[:, 0], result.weights, result.means[:, 0], result.covariances[:, 0, 0],
+            name=dataset.axis_name(columns[0]), slots=slots,
+        )
+        st.plotly_chart(figure, key="fit_chart")
+        st.caption("The histogram of the column, each component's weighted density and their sum, the mixture.")
+        return
     controls = st.columns([2, 2, 5, 2], vertical_alignment="bottom")
     state.ensure_choice(state.PLOT_X, columns, columns[0])
     x_name = controls[0].selectbox("x axis", columns, key=state.PLOT_X, disabled=len(columns) == 2, **PERSIST)

@@ -12,6 +12,7 @@ from gmm_core import (
     COVARIANCE_TYPES,
     MODEL_CHOICES,
     MODEL_GROUPS,
+    ONE_D_MODELS,
     DataError,
     FitError,
     StabilityResult,
@@ -53,17 +54,23 @@ def sweep_controls(dataset: Dataset) -> None:
     """
     cells = st.columns([3, 5, 1.3, 1.3], vertical_alignment="bottom")
     low, high = cells[0].slider("K range", 1, state.MAX_COMPONENTS, key=state.SWEEP_K_RANGE, **PERSIST)
-    types = cells[1].multiselect(
-        "Covariance models", MODEL_CHOICES, key=state.SWEEP_COV_TYPES, **PERSIST,
-        format_func=display_name, help=MODEL_HELP,
-    )
+    one_column = dataset.X.shape[1] == 1
+    if one_column:
+        types = list(ONE_D_MODELS)
+        cells[1].caption("One column: mclust's E (equal variances) and V (variable variances).")
+    else:
+        types = cells[1].multiselect(
+            "Covariance models", MODEL_CHOICES, key=state.SWEEP_COV_TYPES, **PERSIST,
+            format_func=display_name, help=MODEL_HELP,
+        )
     n_init = cells[2].number_input(
         "Restarts per fit", min_value=1, max_value=50, step=1, key=state.SWEEP_N_INIT, **PERSIST,
         help="Fewer than a single fit's by default, since a sweep runs many fits.",
     )
-    shortcuts = cells[1].columns(len(MODEL_SETS))
-    for i, (label, models) in enumerate(MODEL_SETS.items()):
-        shortcuts[i].button(label, key=f"sweep_models_{i}", on_click=_set_models, args=(models,), type="tertiary")
+    if not one_column:
+        shortcuts = cells[1].columns(len(MODEL_SETS))
+        for i, (label, models) in enumerate(MODEL_SETS.items()):
+            shortcuts[i].button(label, key=f"sweep_models_{i}", on_click=_set_models, args=(models,), type="tertiary")
     ks = tuple(range(low, high + 1))
     rows = min(len(dataset.X), SUBSAMPLE_MAX_ROWS) if dataset.is_large else len(dataset.X)
     forecast = estimated_sweep_seconds(rows, dataset.X.shape[1], ks=ks, n_models=len(types), n_init=int(n_init))
@@ -89,7 +96,7 @@ def sweep_controls(dataset: Dataset) -> None:
             record = cache.run_sweep(
                 dataset,
                 ks=ks,
-                covariance_types=tuple(t for t in MODEL_CHOICES if t in types),
+                covariance_types=tuple(types) if one_column else tuple(t for t in MODEL_CHOICES if t in types),
                 n_init=int(n_init),
                 settings=state.fit_settings(),
                 progress=show_progress,
@@ -177,7 +184,7 @@ def _criteria_chart(table: pd.DataFrame) -> None:
         "Show only", groups, selection_mode="multi", key=state.SWEEP_GROUPS, **PERSIST,
         help="Families of models by the letters they share; none chosen shows every model. "
         "Click a name in the legend to hide or show one curve.",
-    )
+    ) if groups else None
     view = st.segmented_control(
         "View", list(CHART_VIEWS), key=state.SWEEP_VIEW, required=True, **PERSIST,
         help="The criteria themselves, or each one's difference to the best, zoomed to what matters.",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from gmm_core import INIT_METHODS, MAX_REG_COVAR, MODEL_CHOICES, DataError
+from gmm_core import INIT_METHODS, MAX_REG_COVAR, MODEL_CHOICES, ONE_D_MODELS, DataError
 from ui import cache, state
 from ui.data_controls import NO_LABEL
 from ui.dataset import (
@@ -71,7 +71,7 @@ def _number(low: float, high: float) -> Parser:
 
 #: Query parameter -> (session-state key of its sidebar widget, parser); the widgets' own limits.
 MODEL_PARAMS: dict[str, tuple[str, Parser]] = {
-    "cov_type": (state.COV_TYPE, _choice(MODEL_CHOICES)),
+    "cov_type": (state.COV_TYPE, _choice(MODEL_CHOICES + ONE_D_MODELS)),
     "n_components": (state.N_COMPONENTS, _integer(1, state.MAX_COMPONENTS)),
     "n_init": (state.N_INIT, _integer(1, 100)),
     "seed": (state.SEED, _integer(0, MAX_SEED)),

@@ -13,6 +13,7 @@ from gmm_core import (
     MAX_REG_COVAR,
     MODEL_CHOICES,
     MODEL_MEANINGS,
+    ONE_D_MODELS,
     DataError,
     FitError,
     FitResult,
@@ -30,6 +31,8 @@ from ui.text import escape_markdown, format_number
 MAX_SEED = 2**32 - 1
 
 
+#: The model of more columns that the sidebar switches to from E or V when the data gain a column.
+FROM_ONE_D = {"E": "tied", "V": "full"}
 #: The sidebar menu's tooltip: every model's letters in words.
 MODEL_HELP = (
     "mclust's three letters: volume, shape, orientation; E equal across components, V variable, "
@@ -50,10 +53,24 @@ def sidebar() -> DeltaGenerator:
     with st.sidebar:
         summary = st.container()
         st.subheader("Model")
-        chosen = st.selectbox(
-            "Covariance model", MODEL_CHOICES, key=state.COV_TYPE, format_func=display_name, help=MODEL_HELP,
-        )
-        model_picture(chosen)
+        if state.dataset().X.shape[1] == 1:
+            # One column has two models: mclust's E and V (each of the 14 reduces to one of them).
+            current = st.session_state[state.COV_TYPE]
+            if current not in ONE_D_MODELS:
+                st.session_state[state.COV_TYPE] = model_name(current, 1)
+            chosen = st.selectbox(
+                "Covariance model", ONE_D_MODELS, key=state.COV_TYPE,
+                format_func=lambda m: f"{m}: {MODEL_MEANINGS[m]}",
+                help="With one column, mclust's models are E (every component has the same variance) and V "
+                "(each has its own); every model of more columns reduces to one of them.",
+            )
+        else:
+            if st.session_state[state.COV_TYPE] in ONE_D_MODELS:
+                st.session_state[state.COV_TYPE] = FROM_ONE_D[st.session_state[state.COV_TYPE]]
+            chosen = st.selectbox(
+                "Covariance model", MODEL_CHOICES, key=state.COV_TYPE, format_func=display_name, help=MODEL_HELP,
+            )
+            model_picture(chosen)
         st.number_input("Components (K)", min_value=1, max_value=state.MAX_COMPONENTS, step=1, key=state.N_COMPONENTS)
         st.number_input(
             "Restarts (n_init)", min_value=1, max_value=100, step=1, key=state.N_INIT,

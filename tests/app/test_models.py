@@ -113,3 +113,26 @@ def test_an_upload_fits_the_columns_a_user_means_and_says_so(app):
     app.button(key="use_all_columns").click().run()
     assert md("178 of 178 rows · 13 columns: alcohol, malic_acid, ash, alcalinity_of_ash and 9 more") in sidebar_text(app)
     assert [link.label for link in app.get("page_link")] == ["See the mixture fitted to these columns"]
+
+
+def test_one_column_fits_mclusts_e_and_v_and_draws_a_histogram_with_the_densities(app):
+    rng = np.random.default_rng(0)
+    column = np.concatenate([rng.normal(0.0, 1.0, 150), rng.normal(5.0, 0.5, 100)])
+    upload(app, ("acidity\n" + "\n".join(f"{v:.4f}" for v in column)).encode(), "acidity.csv")
+    assert app.selectbox(key="y_col").value == ""  # shown as "(none: the x column alone)"
+    assert app.selectbox(key="cov_type").options == ["E: equal variance", "V: variable variance"]
+    assert app.session_state["cov_type"] == "V"  # full reduces to V on one column
+    app.number_input(key="n_components").set_value(2).run()
+    goto(app, "fit")
+    expected = fit_gmm(column[:, None], n_components=2, covariance_type="V", n_init=8)
+    spec = chart(app, "fit_chart")
+    assert len(traces(spec, "data")) == 1 and len(traces(spec, "component_density")) == 2
+    (mixture,) = traces(spec, "mixture_density")
+    parts = sum(values(t["y"]) for t in traces(spec, "component_density"))
+    np.testing.assert_allclose(values(mixture["y"]), parts)
+    peak = values(mixture["x"])[np.argmax(values(mixture["y"]))]
+    assert abs(peak - expected.means[np.argmax(expected.weights / np.sqrt(expected.covariances[:, 0, 0])), 0]) < 0.1
+    goto(app, "model_selection")
+    assert {t["name"] for t in traces(chart(app, "criteria_chart"), "criterion")} == {"E", "V"}
+    goto(app, "export")
+    assert {b.key for b in app.download_button} == {"download_csv", "download_json", "download_r_script"}

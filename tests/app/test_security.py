@@ -187,10 +187,10 @@ def test_hostile_names_in_error_messages_are_escaped():
     (error,) = at.error
     assert name not in error.value and ":red[y]" not in error.value
     assert "Column ':red[y]' has the same value in every used row" in plain(error.value)
-    upload(at, b"[x](javascript:alert(1)),b\n1,a\n2,b\n", HOSTILE_FILENAME)
+    upload(at, b"[x](javascript:alert(1)),b\nx,a\ny,b\n", HOSTILE_FILENAME)
     (error,) = at.error
     assert HOSTILE_FILENAME not in error.value
-    assert plain(error.value).startswith(f"{HOSTILE_FILENAME} has 1 numeric column(s)")
+    assert plain(error.value).startswith(f"{HOSTILE_FILENAME} has no numeric column; at least one is needed.")
 
 
 @pytest.mark.parametrize(

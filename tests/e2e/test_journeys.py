@@ -162,7 +162,7 @@ BAD_FILES = [
     ("excel_renamed.csv", (DATA / "excel_renamed.csv").read_bytes(), "This looks like an Excel workbook, not a CSV file."),
     ("gzip.csv", (DATA / "gzip.csv").read_bytes(), "This is a compressed archive (gzip), not a CSV file."),
     ("random_bytes.csv", (DATA / "random_bytes.csv").read_bytes(), "This file is not text, so it cannot be a CSV file."),
-    ("text_only.csv", (DATA / "text_only.csv").read_bytes(), "text_only.csv has 0 numeric column(s); at least two are needed."),
+    ("text_only.csv", (DATA / "text_only.csv").read_bytes(), "text_only.csv has no numeric column; at least one is needed."),
     ("wide_header.csv", wide_header(), "The file has 300,000 columns; GMM Explorer reads at most 1,000 columns."),
     ("too_many_rows.csv", too_many_rows(), "The file has more than 2,000,000 rows; GMM Explorer reads at most 2,000,000"),
 ]
