@@ -39,7 +39,6 @@ from playwright.sync_api import Page, expect, sync_playwright
 # bench.app_bench imports ui.cache, whose st.cache_data warns once per function outside a server.
 streamlit.logger.get_logger("streamlit.runtime.caching.cache_data_api").setLevel("ERROR")
 
-from gmm_core.parallel import IDLE_WORKER_SECONDS  # noqa: E402
 from bench.app_bench import PEAK_GOAL_MIB, SWEEP_GOAL_S, blobs_csv, verdict  # noqa: E402 - after the logger
 from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM_ARGS,
@@ -427,9 +426,8 @@ def report(rows: int, csv_bytes: int, run: Journey, info: dict) -> str:
         "uploaded through the Data page's file chooser in headless Chromium (Playwright). The server is "
         "`.venv/bin/python -m streamlit run app.py --server.headless true --server.port <free> "
         "--browser.gatherUsageStats false` with the repository's `.streamlit/config.toml`; its "
-        f"`/proc/<pid>/status` was read every {SAMPLE_EVERY_S} s, with the RSS of its child processes: "
-        f"at most {run.sampler.max_children}, joblib's fit workers (`gmm_core.parallel`), which exit after "
-        f"{IDLE_WORKER_SECONDS} s idle.",
+        f"`/proc/<pid>/status` was read every {SAMPLE_EVERY_S} s, with the RSS of any child processes "
+        f"(at most {run.sampler.max_children}: fits run in threads of the server, `gmm_core.parallel`).",
         "",
         "| step | wall time | RSS after, server + workers | peak RSS during step, server + workers | server VmHWM after |",
         "|---|---:|---:|---:|---:|",

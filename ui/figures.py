@@ -435,9 +435,13 @@ def pairs_figure(
     for row in range(m):
         for col in range(m):
             if row == col:
+                # In the middle of the panel, placed on the page: a panel without traces has no axes
+                # to place it by in the browser.
+                axis = "" if row == 0 else str(row * m + col + 1)  # make_subplots numbers axes row by row
+                x_domain, y_domain = figure.layout[f"xaxis{axis}"].domain, figure.layout[f"yaxis{axis}"].domain
                 figure.add_annotation(
-                    text=f"<b>{plotly_text(names[row])}</b>", xref="x domain", yref="y domain", x=0.5, y=0.5,
-                    showarrow=False, row=row + 1, col=col + 1,
+                    text=f"<b>{plotly_text(names[row])}</b>", xref="paper", yref="paper",
+                    x=sum(x_domain) / 2, y=sum(y_domain) / 2, showarrow=False,
                 )
                 figure.update_xaxes(visible=False, row=row + 1, col=col + 1)
                 figure.update_yaxes(visible=False, row=row + 1, col=col + 1)

@@ -29,7 +29,10 @@ def test_the_picker_offers_the_14_models_scikit_learns_four_first(app):
     assert [child.type for child in expander.children.values()] == ["image", "caption"]
 
 
-@pytest.mark.parametrize("model", ["tied", "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"])
+# full is the default: every other test covers it.
+@pytest.mark.parametrize(
+    "model", ["tied", "diag", "spherical", "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"]
+)
 def test_every_page_works_for_the_model(app, model):
     app.selectbox(key="cov_type").set_value(model).run()
     expected = fit_gmm(SEED_X, n_components=3, covariance_type=model, n_init=8)
@@ -39,14 +42,15 @@ def test_every_page_works_for_the_model(app, model):
     np.testing.assert_allclose(np.sort(values(traces(spec, "means")[0]["x"])), np.sort(expected.means[:, 0]))
     terms = table_with(app, "volume")
     assert len(terms) == 3
-    if model[-1] in "EV" and model != "tied":
-        assert "longest axis (degrees)" in terms.columns
+    rotated = model in ("tied", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV")
+    assert ("longest axis (degrees)" in terms.columns) == rotated
+    assert ("shape x" in terms.columns) == (not rotated)  # axis-aligned: a shape per column
     goto(app, "em")
     assert chart(app, "em_chart")["frames"]
     goto(app, "export")
     keys = {button.key for button in app.download_button}
     assert "download_r_script" in keys
-    assert ("download_script" in keys) == (model == "tied")
+    assert ("download_script" in keys) == (model in ("tied", "diag", "spherical"))
 
 
 def test_the_sweep_chart_filters_families_and_zooms_on_differences(app):

@@ -216,3 +216,19 @@ def test_the_model_menu_shows_every_label_whole(page):
     expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text(
         "EVV: equal volume, variable shape, variable orientation."
     )
+
+
+def test_four_columns_show_a_scatterplot_matrix(page, server):
+    columns = "&".join(f"cols={c}" for c in ("petal_length", "petal_width", "sepal_length", "sepal_width"))
+    page.goto(f"{server.url}/?source=builtin&builtin=iris&{columns}&cov_type=VEV&n_components=2")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", level=3, name="All pairs of columns")).to_be_visible()
+    matrix = page.locator(".st-key-pairs_chart")
+    expect(matrix.locator(".gl-container canvas").first).to_be_attached()  # the points, in WebGL
+    expect(matrix.locator(".annotation-text")).to_have_text(["petal_length", "petal_width", "sepal_length", "sepal_width"])
+    assert_no_exception(page)
+    matrix.scroll_into_view_if_needed()
+    path = ROOT / "test-artifacts" / "pairs.png"
+    path.parent.mkdir(exist_ok=True)
+    matrix.screenshot(path=str(path))
+    keep_readme_picture(path, "pairs.png")
