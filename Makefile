@@ -8,7 +8,7 @@ PORT ?= 8501
 .PHONY: run test browser bench clean
 
 run: $(VENV)/.runtime-installed
-	$(BIN)/python -m streamlit run app.py --server.headless true --server.address localhost --server.port $(PORT)
+	$(BIN)/python scripts/serve.py --server.headless true --server.address localhost --server.port $(PORT)
 
 test: $(VENV)/.dev-installed browser
 	$(BIN)/python -m pytest

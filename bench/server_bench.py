@@ -5,11 +5,11 @@ Run from the repository root::
     .venv/bin/python -m bench.server_bench            # 1,000,000 rows; writes bench/SERVER_RESULTS.md
     .venv/bin/python -m bench.server_bench --quick    # 50,000 rows; prints only
 
-Starts ``streamlit run app.py`` as a user would (a subprocess of the venv's Python, the
+Starts the app as ``make run`` does (``scripts/serve.py``, a subprocess of the venv's Python, with the
 repository's ``.streamlit/config.toml``), samples the server's ``VmRSS`` and ``VmHWM``
 (``/proc/<pid>/status``, plus the RSS of any child processes) every 0.2 s in a thread, and
 drives a real headless Chromium with Playwright through the journey: open the app, upload
-the CSV on the Data page, run the default sweep (K 1 to 9 x 4 covariance types) on the
+the CSV on the Data page, run the default sweep (K 1 to 9 x the 14 models) on the
 Model selection page, "Use this model", see the fit on the Fit page, and download the
 labelled CSV on the Export page. Each step's wall time is from the user's action until the
 page shows its result; the server's memory is recorded after each step. One run: the
@@ -159,13 +159,14 @@ class MemorySampler(threading.Thread):
 
 
 def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` in a new process group, and its URL once it answers its health check."""
+    """The app as ``make run`` starts it (``scripts/serve.py``: ``streamlit run app.py`` with the engine
+    loaded while the server starts) in a new process group, and its URL once it answers its health check."""
     python = PYTHON if PYTHON.exists() else Path(sys.executable)
     port = free_port()
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [
-            str(python), "-m", "streamlit", "run", "app.py",
+            str(python), "scripts/serve.py",
             "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
         ],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -424,7 +425,7 @@ def report(rows: int, csv_bytes: int, run: Journey, info: dict) -> str:
         "",
         f"Data: `bench.app_bench.blobs_csv({rows})`, {rows:,} rows x 2 columns, {csv_bytes / 1024**2:.1f} MiB, "
         "uploaded through the Data page's file chooser in headless Chromium (Playwright). The server is "
-        "`.venv/bin/python -m streamlit run app.py --server.headless true --server.port <free> "
+        "`.venv/bin/python scripts/serve.py --server.headless true --server.port <free> "
         "--browser.gatherUsageStats false` with the repository's `.streamlit/config.toml`; its "
         f"`/proc/<pid>/status` was read every {SAMPLE_EVERY_S} s, with the RSS of any child processes "
         f"(at most {run.sampler.max_children}: fits run in threads of the server, `gmm_core.parallel`).",
