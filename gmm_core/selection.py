@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from numbers import Integral
+from threading import Lock
 from types import MappingProxyType
 
 import numpy as np
@@ -33,7 +34,7 @@ from .fit import (
     starts_for,
 )
 from .hc import HC_MAX_ROWS
-from .parallel import parallel_fits
+from .parallel import dask_scheduler, parallel_fits
 from .scaling import Scaling, check_data
 from .subsample import DEFAULT_N_STRATA, stratified_subsample
 
@@ -318,17 +319,37 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
     first = {k: settings[cell] for cell in cells for k in [cell[0]]}
     if first and first[max(first)].init_params in ("hc", "hc+kmeans"):
         HCTree.of(start_problem(problem, first[max(first)])[1].Z, random_state=first[max(first)].random_state)
-    starts = _run(_starts_task, {k: (problem, s) for k, s in first.items()}, n_jobs, None)
+    if dask_scheduler() is None:
+        # Local threads share each K's starts, made by the first fit that needs them: the k-means
+        # of one K runs while other threads already fit another.
+        starts = _StartsOnce(problem, first)
+    else:  # a cluster gets them ready-made
+        made = _run(_starts_task, {k: (problem, s) for k, s in first.items()}, n_jobs, None)
+        starts = made.__getitem__
     # Largest K first: long fits start early and short ones fill the last gaps.
     tasks = {
-        cell: (problem, scaling, settings[cell], None, starts[cell[0]])
-        for cell in sorted(cells, key=lambda cell: -cell[0])
+        cell: (problem, scaling, settings[cell], None, starts) for cell in sorted(cells, key=lambda cell: -cell[0])
     }
     return outcomes | _run(_fit_summary, tasks, n_jobs, counter)
 
 
 def _starts_task(key, problem: Problem, settings: FitSettings):
     return key, starts_for(problem, settings)
+
+
+class _StartsOnce:
+    """Each K's starts (``starts_for``), made once, by the first caller that asks for that K."""
+
+    def __init__(self, problem: Problem, settings: dict[int, FitSettings]):
+        self._problem, self._settings = problem, settings
+        self._locks = {k: Lock() for k in settings}
+        self._made: dict[int, list] = {}
+
+    def __call__(self, k: int) -> list:
+        with self._locks[k]:
+            if k not in self._made:
+                self._made[k] = starts_for(self._problem, self._settings[k])
+            return self._made[k]
 
 
 def _run(function: Callable, tasks: dict, n_jobs, counter: _Progress | None) -> dict:
@@ -345,13 +366,15 @@ def _run(function: Callable, tasks: dict, n_jobs, counter: _Progress | None) -> 
 def _fit_summary(key, problem: Problem, scaling: Scaling, settings: FitSettings, given: dict | None, starts=None):
     """``(key, summary or failure reason)`` of one fit, in a worker thread or on a Dask worker.
 
+    ``starts``: None (the fit makes its own), or a function of K giving that K's starts.
     Only criteria and parameters come back: a cluster sends little over the
     network, and no more than one fit's responsibilities per worker are alive.
     """
     # Per task too: OpenMP limits apply per thread, and a Dask worker is another process.
     with _threadpools().limit(limits=1):
         try:
-            result = fit_prepared(problem, scaling, settings, given=given, starts=starts, restarts=False)
+            made = None if starts is None else starts(settings.n_components)
+            result = fit_prepared(problem, scaling, settings, given=given, starts=made, restarts=False)
         except FitError as exc:
             return key, str(exc)
     return key, _summary(result)
