@@ -246,6 +246,7 @@ def fit_scatter(
     slots: np.ndarray | None = None,
     misclassified: np.ndarray | None = None,
     title: str = "",
+    equal_axes: bool = False,
 ) -> go.Figure:
     """Data coloured by component, with means, covariance ellipses and optional layers.
 
@@ -265,6 +266,8 @@ def fit_scatter(
         A key of ``ELLIPSE_LEVELS``.
     uncertainty : ndarray of shape (n,), optional
         ``1 - max responsibility``; drawn as red rings, stronger where higher.
+    equal_axes : bool, default=False
+        Draw both axes at the same scale (for columns in the same units).
     show_density : bool, default=False
         Draw contours of the mixture's log density.
     slots : ndarray of int, shape (K,), optional
@@ -382,6 +385,8 @@ def fit_scatter(
             )
         )
     _axes(figure, axis_names, title=title, show_legend=True)
+    if equal_axes:  # one unit is as long on both axes: a circle looks round
+        figure.update_yaxes(scaleanchor="x", scaleratio=1)
     # Legend above the plot, so it never overlaps the uncertainty colour bar.
     figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0})
     return figure

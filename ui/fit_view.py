@@ -8,6 +8,7 @@ import streamlit as st
 from sklearn.metrics import adjusted_rand_score
 
 from gmm_core import MODEL_MEANINGS, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
+from gmm_core.families import COLUMN_SCALE_EQUIVARIANT
 from ui import cache, figures, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
@@ -117,6 +118,14 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
         "Misclassified", key=state.SHOW_MISCLASSIFIED, **PERSIST,
         help="Black rings on points whose component is not matched to their known label.",
     )
+    # Generated columns share their units; other data start with each axis fitted to its column.
+    if st.session_state.get(state.EQUAL_AXES_FOR) != dataset.content_hash:
+        st.session_state[state.EQUAL_AXES_FOR] = dataset.content_hash
+        st.session_state[state.EQUAL_AXES] = dataset.table.source["kind"] == "generated" or dataset.standardize
+    equal_axes = controls[3].toggle(
+        "Same scale on both axes", key=state.EQUAL_AXES,
+        help="For columns in the same units: a spherical component then looks round.",
+    )
     pair = (columns.index(x_name), columns.index(y_name))
     means, covariances = marginal(result.means, result.covariances, pair)
     figure = figures.fit_scatter(
@@ -131,8 +140,10 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
         show_density=density,
         slots=slots,
         misclassified=match.mismatched if misclassified else None,
+        equal_axes=equal_axes,
     )
     st.plotly_chart(figure, key="fit_chart")
+    units_notice(dataset, result)
     notes = []
     if len(columns) > 2:
         notes.append("With more than two features, each ellipse is the component's exact marginal on these two columns.")
@@ -143,6 +154,26 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
     if notes:
         st.caption(" ".join(notes))
     _kmeans_side_by_side(dataset, result, slots, pair)
+
+
+#: Columns whose spreads differ by more than this factor get the advice that units matter.
+UNITS_RATIO = 10.0
+
+
+def units_notice(dataset: Dataset, result: FitResult) -> None:
+    """Say so when the columns' spreads differ by orders of magnitude and the model's answer depends
+    on each column's units (``gmm_core.COLUMN_SCALE_EQUIVARIANT``)."""
+    if dataset.standardize or result.mclust_name in COLUMN_SCALE_EQUIVARIANT or result.n_features < 2:
+        return
+    spreads = np.asarray(dataset.X).std(axis=0)
+    ratio = spreads.max() / max(spreads.min(), np.finfo(float).tiny)
+    if ratio > UNITS_RATIO:
+        st.info(
+            f"The columns' spreads differ by a factor of {ratio:,.0f}, and {result.mclust_name} depends on each "
+            "column's units (its shape or orientation ties the columns together), so standardising the columns "
+            "on the Data page changes the answer.",
+            icon=":material/straighten:",
+        )
 
 
 @st.fragment

@@ -140,3 +140,16 @@ def test_one_column_fits_mclusts_e_and_v_and_draws_a_histogram_with_the_densitie
     assert {t["name"] for t in traces(chart(app, "criteria_chart"), "criterion")} == {"E", "V"}
     goto(app, "export")
     assert {b.key for b in app.download_button} == {"download_csv", "download_json", "download_r_script"}
+
+
+def test_generated_data_are_drawn_to_scale_and_mixed_units_get_advice_for_unit_bound_models(app):
+    assert chart(app, "fit_chart")["layout"]["yaxis"]["scaleanchor"] == "x"  # generated: one unit on both axes
+    rng = np.random.default_rng(2)
+    rows = np.vstack([rng.normal([0, 0], [1, 1], (100, 2)), rng.normal([5, 5], [1, 1], (100, 2))]) * [1.0, 1000.0]
+    upload(app, ("a,b\n" + "\n".join(f"{x:.5f},{y:.5f}" for x, y in rows)).encode(), "units.csv")
+    goto(app, "fit")
+    assert "scaleanchor" not in chart(app, "fit_chart")["layout"]["yaxis"]
+    assert not app.info  # full (VVV) does not depend on the columns' units
+    app.selectbox(key="cov_type").set_value("spherical").run()
+    (notice,) = [i.value for i in app.info if "spreads differ" in i.value]
+    assert "VII depends on each column" in notice and "standardising the columns" in notice
