@@ -15,7 +15,7 @@ of rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -261,6 +261,29 @@ class FitResult:
             (K, d, d), in data units.
         """
         return {"weights_init": self.weights, "means_init": self.means, "covariances_init": self.covariances}
+
+    def reordered(self, order) -> "FitResult":
+        """The same model with its components renumbered: component ``i`` of the result is
+        component ``order[i]`` of this one (every criterion is unchanged).
+
+        Parameters
+        ----------
+        order : array-like of int, shape (K,)
+            A permutation of ``range(K)``.
+        """
+        order = np.asarray(order, dtype=np.intp)
+        if sorted(order.tolist()) != list(range(self.n_components)):
+            raise ValueError(f"order must be a permutation of range({self.n_components}); got {order.tolist()}.")
+        new_label = np.empty_like(order)
+        new_label[order] = np.arange(len(order))
+        return replace(
+            self,
+            weights=read_only(self.weights[order]),
+            means=read_only(self.means[order]),
+            covariances=read_only(self.covariances[order]),
+            responsibilities=read_only(self.responsibilities[:, order]),
+            labels=read_only(new_label[self.labels]),
+        )
 
 
 def fit_gmm(

@@ -168,10 +168,18 @@ def current_fit() -> FitView:
             return FitView(result=None, error=str(exc))
         start = warm.start_for(dataset, last[1])
         fallback = cache.fit(dataset, last[1], start)
-        return FitView(result=fallback, error=str(exc), slots=colour_slots(dataset, fallback), start=start)
+        return _numbered_by_colour(dataset, fallback, start, error=str(exc))
     st.session_state[state.LAST_GOOD_FIT] = (dataset.content_hash, settings)
     warm.remember(dataset, result)
-    return FitView(result=result, slots=colour_slots(dataset, result), start=start)
+    return _numbered_by_colour(dataset, result, start)
+
+
+def _numbered_by_colour(dataset: Dataset, result: FitResult, start, error: str | None = None) -> FitView:
+    """The view of ``result`` with its components numbered in the order of their colour slots, so a
+    component keeps its number as it keeps its colour when the model changes (tables, charts, export)."""
+    slots = colour_slots(dataset, result)
+    order = np.argsort(slots, kind="stable")
+    return FitView(result=result.reordered(order), error=error, slots=slots[order], start=start)
 
 
 @dataclass(frozen=True, eq=False)

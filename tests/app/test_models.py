@@ -153,3 +153,16 @@ def test_generated_data_are_drawn_to_scale_and_mixed_units_get_advice_for_unit_b
     app.selectbox(key="cov_type").set_value("spherical").run()
     (notice,) = [i.value for i in app.info if "spreads differ" in i.value]
     assert "VII depends on each column" in notice and "standardising the columns" in notice
+
+
+def test_a_component_keeps_its_number_as_it_keeps_its_colour_when_the_model_changes(app):
+    goto(app, "data")
+    app.radio(key="source").set_value("builtin").run()
+    app.selectbox(key="builtin").set_value("iris").run()
+    goto(app, "fit")
+    numbers = {}
+    for model in ("full", "tied", "VEV", "spherical", "full"):
+        app.selectbox(key="cov_type").set_value(model).run()
+        table = table_with(app, "mean petal_length").sort_values("mean petal_length")
+        numbers[model] = table["component"].tolist()  # setosa (shortest petals) first
+    assert len({tuple(n) for n in numbers.values()}) == 1, numbers

@@ -374,3 +374,16 @@ def test_a_model_with_almost_as_many_parameters_as_rows_says_so():
 def test_identical_rows_are_called_identical_whatever_their_value(value):
     with pytest.raises(DataError, match=r"^All rows are identical, so there is no spread to model\."):
         fit_gmm(np.full((200, 2), value), n_components=1)
+
+
+def test_renumbering_components_changes_no_number_but_the_numbers():
+    X = np.random.default_rng(5).normal(size=(120, 2)) + np.repeat([[0, 0], [6, 0], [0, 6]], 40, axis=0)
+    result = fit_gmm(X, n_components=3, covariance_type="VEV")
+    order = [2, 0, 1]
+    renumbered = result.reordered(order)
+    np.testing.assert_array_equal(renumbered.means, result.means[order])
+    np.testing.assert_array_equal(renumbered.responsibilities, result.responsibilities[:, order])
+    np.testing.assert_array_equal(renumbered.means[renumbered.labels], result.means[result.labels])
+    assert (renumbered.bic, renumbered.icl, renumbered.log_likelihood) == (result.bic, result.icl, result.log_likelihood)
+    with pytest.raises(ValueError, match=r"order must be a permutation of range\(3\); got \[0, 0, 1\]"):
+        result.reordered([0, 0, 1])
