@@ -37,7 +37,7 @@ from .engine import (
     responsibilities,
     run_em,
 )
-from .errors import DataError, FitError
+from .errors import FitError
 from .families import MCLUST_NAMES, check_covariance_type, display_name, model_name, n_parameters
 from .scaling import Scaling, check_data
 from .subsample import stratified_subsample

@@ -198,7 +198,7 @@ def mclust_script(
     names = exported_feature_names(result, feature_names, columns)
     if not isinstance(csv_name, str) or not csv_name:
         raise ValueError(f"csv_name must be a non-empty string; got {csv_name!r}.")
-    K, d = result.n_components, result.n_features
+    K = result.n_components
     lines = [
         "# Continue a Gaussian mixture exported by GMM Explorer with R's mclust: EM from the fitted model.",
         "suppressPackageStartupMessages(library(mclust))",

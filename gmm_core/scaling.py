@@ -84,3 +84,18 @@ class Scaling:
 
     def backward(self, points) -> np.ndarray:
         return self.center + self.scale * np.asarray(points, dtype=np.float64)
+
+
+def column_sd(X: np.ndarray) -> np.ndarray:
+    """Each column's population standard deviation, computed on deviations divided by their
+    largest first, so that columns near 1e-300 or 1e300 neither underflow to 0 nor overflow."""
+    deviations = X - X.mean(axis=0)
+    largest = np.abs(deviations).max(axis=0)
+    largest = np.where(largest > 0, largest, 1.0)
+    return largest * (deviations / largest).std(axis=0)
+
+
+def spread_ratio(X: np.ndarray) -> float:
+    """The largest column standard deviation over the smallest: how far the columns' units are apart."""
+    sd = column_sd(np.asarray(X, dtype=np.float64))
+    return float(sd.max() / max(sd.min(), np.finfo(float).tiny))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gmm_core import DataError, feature_matrix, load_dataset, make_blobs_frame, read_table, suggest_columns
+from gmm_core.scaling import column_sd
 
 BUILTIN_NAMES: dict[str, str] = {"old_faithful": "Old Faithful", "iris": "Iris"}
 #: Default feature columns and label column of each built-in data set.
@@ -279,15 +280,6 @@ def uploaded_table(filename: str, data: bytes) -> SourceTable:
         default_columns=suggested.features if len(suggested.features) >= 2 else tuple(numeric[:2]),
         default_label=suggested.label,
     )
-
-
-def column_sd(X: np.ndarray) -> np.ndarray:
-    """Each column's population standard deviation, computed on deviations divided by their
-    largest first, so that columns near 1e-300 or 1e300 neither underflow to 0 nor overflow."""
-    deviations = X - X.mean(axis=0)
-    largest = np.abs(deviations).max(axis=0)
-    largest = np.where(largest > 0, largest, 1.0)
-    return largest * (deviations / largest).std(axis=0)
 
 
 def build_dataset(

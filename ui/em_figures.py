@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gmm_core import EMTrace, display_name, ellipse_points, marginal
-from ui.colours import component_colour, model_colour, model_dash, slot_marker
+from ui.colours import component_colour, model_colour, slot_marker
 from ui.figures import CHART_HEIGHT, ELLIPSE_LEVELS
 from ui.text import plotly_text
 

@@ -9,6 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from gmm_core import MODEL_MEANINGS, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
 from gmm_core.families import COLUMN_SCALE_EQUIVARIANT
+from gmm_core.scaling import spread_ratio
 from ui import cache, figures, state, warm
 from ui.colours import match_slots
 from ui.dataset import Dataset
@@ -165,8 +166,7 @@ def units_notice(dataset: Dataset, result: FitResult) -> None:
     on each column's units (``gmm_core.COLUMN_SCALE_EQUIVARIANT``)."""
     if dataset.standardize or result.mclust_name in COLUMN_SCALE_EQUIVARIANT or result.n_features < 2:
         return
-    spreads = np.asarray(dataset.X).std(axis=0)
-    ratio = spreads.max() / max(spreads.min(), np.finfo(float).tiny)
+    ratio = spread_ratio(dataset.X)
     if ratio > UNITS_RATIO:
         st.info(
             f"The columns' spreads differ by a factor of {ratio:,.0f}, and {result.mclust_name} depends on each "

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from gmm_core import MODELS, fit_gmm, n_parameters, sweep
+from gmm_core import fit_gmm, n_parameters, sweep
 from gmm_core.hc import hc_merges, hc_partition, quantile_partition
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "mclust"
