@@ -438,7 +438,7 @@ def report(rows: int, csv_bytes: int, run: Journey, info: dict) -> str:
         "|---|---|---|---|",
         f"| server VmRSS before the upload | {run.notes['rss_before_upload']} MiB | | |",
         f"| upload, set file -> sidebar shows {rows:,} rows | {run.notes['upload_total']} s | | |",
-        f"| sweep, 'Run sweep' -> results shown (K 1-9 x 4 types) | {sweep:.1f} s "
+        f"| sweep, 'Run sweep' -> results shown (K 1-9 x the 14 models) | {sweep:.1f} s "
         f"({run.notes['sweep_total']:.1f} s to the end of the run) | < {SWEEP_GOAL_S:.0f} s | {verdict(sweep < SWEEP_GOAL_S)} |",
         f"| peak VmHWM of the server process | {peak_hwm:.0f} MiB | < {PEAK_GOAL_MIB:.0f} MiB (1.5 GiB) | "
         f"{verdict(peak_hwm < PEAK_GOAL_MIB)} |",
