@@ -15,16 +15,17 @@ from gmm_core import MODEL_CHOICES, match_components
 from gmm_core.families import SKLEARN_NAMES
 
 #: Colours of slots 0, 1, ...: Okabe & Ito's palette (2008) without black, which the
-#: means are drawn in, and with its yellow last as it is the faintest on white; then
-#: eight of Paul Tol's "muted" colours (leaving out the cyan, which is close to the
-#: Okabe-Ito sky blue). Fifteen in all: the app's largest K.
+#: means are drawn in, ordered so that the first five differ in hue (its two blues apart:
+#: sky blue sixth) and with its yellow last as it is the faintest on white; then eight of
+#: Paul Tol's "muted" colours (leaving out the cyan, which is close to the Okabe-Ito sky
+#: blue). Fifteen in all: the app's largest K.
 PALETTE: tuple[str, ...] = (
     "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#009E73",  # bluish green
     "#0072B2",  # blue
+    "#009E73",  # bluish green
     "#D55E00",  # vermillion
     "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
     "#F0E442",  # yellow
     "#332288",  # indigo
     "#882255",  # wine

@@ -266,3 +266,20 @@ def test_rings_of_misclassified_points_are_sampled_so_they_never_hide_a_cluster(
     (rings,) = [t for t in spec.data if t.meta == "misclassified"]
     assert len(rings.x) == 1_000
     assert rings.name == f"misclassified ({int(wrong.sum()):,}; 1,000 drawn)"
+
+
+def lab(colour: str) -> np.ndarray:
+    """CIE L*a*b* (D65) of a hex sRGB colour."""
+    rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.cbrt(xyz / np.array([0.95047, 1.0, 1.08883]))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_the_first_five_components_get_clearly_different_colours():
+    from ui.colours import PALETTE
+
+    first = [lab(c) for c in PALETTE[:5]]
+    closest = min(np.linalg.norm(a - b) for i, a in enumerate(first) for b in first[i + 1 :])
+    assert closest > 30  # CIE76 distance (sky blue beside blue was 26): no two blues side by side
