@@ -124,8 +124,8 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
         st.session_state[state.EQUAL_AXES_FOR] = dataset.content_hash
         st.session_state[state.EQUAL_AXES] = dataset.table.source["kind"] == "generated" or dataset.standardize
     equal_axes = controls[3].toggle(
-        "Same scale on both axes", key=state.EQUAL_AXES,
-        help="For columns in the same units: a spherical component then looks round.",
+        "Same scale", key=state.EQUAL_AXES,
+        help="Both axes at one scale, for columns in the same units: a spherical component then looks round.",
     )
     pair = (columns.index(x_name), columns.index(y_name))
     means, covariances = marginal(result.means, result.covariances, pair)
