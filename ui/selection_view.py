@@ -22,7 +22,7 @@ from gmm_core import (
     recommendation,
     restart_stability,
 )
-from gmm_core.selection import SUBSAMPLE_MAX_ROWS
+from gmm_core.selection import SUBSAMPLE_COLUMN, SUBSAMPLE_MAX_ROWS
 from ui import cache, figures, state, warm
 from ui.cache import SweepRecord
 from ui.dataset import Dataset
@@ -232,11 +232,13 @@ def _choose(table, criterion: str, best, left, right) -> None:
     ids = [f"{row.covariance_type}|{row.k}" for row in ranked.itertuples()]
     values = dict(zip(ids, ranked[column]))
     state.ensure_choice(state.CHOSEN_MODEL, ids, ids[0])
+    # After a subsampled sweep the menu's numbers are the subsample's: say so, beside the all-rows table.
+    named = f"subsample {criterion}" if SUBSAMPLE_COLUMN in table.columns else criterion
 
     def describe(model_id: str) -> str:
         covariance_type, k = model_id.split("|")
         best = " (best)" if model_id == ids[0] else ""
-        return f"{model_label(int(k), covariance_type)} · {criterion} {format_number(values[model_id])}{best}"
+        return f"{model_label(int(k), covariance_type)} · {named} {format_number(values[model_id])}{best}"
 
     chosen = left.selectbox("Model", ids, key=state.CHOSEN_MODEL, format_func=describe, **PERSIST)
     covariance_type, k = chosen.split("|")

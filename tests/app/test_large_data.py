@@ -33,6 +33,8 @@ def test_a_large_sweep_uses_a_subsample_says_so_and_adopts_its_best(app):
 
     best = record.table[record.table["best_bic"]].iloc[0]
     assert app.selectbox(key="chosen_model").value == f"{best['covariance_type']}|{best['k']}"
+    # The menu names its numbers for what they are: one BIC per model, any other named.
+    assert all(" · subsample BIC " in option for option in app.selectbox(key="chosen_model").options)
     # The evidence compares the candidates on all rows, so it recommends the model marked best.
     sentence = next(i.value for i in app.info if "BIC prefers" in i.value).replace("\\", "")
     assert sentence.startswith(f"BIC prefers {best['covariance_type']} ({best['model']}) with {best['k']} ")
