@@ -75,19 +75,19 @@ def ellipse_points(
     return outline
 
 
-def marginal(means: np.ndarray, covariances: np.ndarray, columns: tuple[int, int]):
-    """Exact marginal of every component on two feature columns.
+def marginal(means: np.ndarray, covariances: np.ndarray, columns):
+    """Exact marginal of every component on some feature columns (a pair for an ellipse).
 
     Parameters
     ----------
     means : ndarray of shape (K, d)
     covariances : ndarray of shape (K, d, d)
-    columns : pair of int
+    columns : sequence of int, length m
 
     Returns
     -------
-    means : ndarray of shape (K, 2)
-    covariances : ndarray of shape (K, 2, 2)
+    means : ndarray of shape (K, m)
+    covariances : ndarray of shape (K, m, m)
     """
     index = np.asarray(columns)
     return means[:, index], covariances[:, index[:, None], index[None, :]]

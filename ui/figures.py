@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 from scipy.special import logsumexp
 
-from gmm_core import display_name, ellipse_points, example_covariances
+from gmm_core import display_name, ellipse_points, example_covariances, marginal
 from gmm_core.geometry import EXAMPLE_MEANS
 from ui.colours import component_colour, model_colour, model_dash, slot_marker
 from ui.tables import CRITERIA, best_index, eligible
@@ -464,11 +464,9 @@ def pairs_figure(
                 ),
                 row=row + 1, col=col + 1,
             )
-            pair = (col, row)
+            pair_means, pair_covariances = marginal(means, covariances, (col, row))
             for k in range(K):
-                outline = ellipse_points(
-                    means[k, list(pair)], covariances[k][np.ix_(pair, pair)], n_points=48, **ELLIPSE_LEVELS[level]
-                )
+                outline = ellipse_points(pair_means[k], pair_covariances[k], n_points=48, **ELLIPSE_LEVELS[level])
                 figure.add_trace(
                     go.Scattergl(
                         x=outline[:, 0], y=outline[:, 1], mode="lines", meta="pairs_ellipse",

@@ -202,8 +202,7 @@ def pairs(dataset: Dataset, result: FitResult, slots: np.ndarray) -> None:
         return
     index = [columns.index(c) for c in chosen]
     figure = figures.pairs_figure(
-        np.asarray(dataset.X)[:, index], result.labels, result.means[:, index],
-        result.covariances[:, index][:, :, index],
+        np.asarray(dataset.X)[:, index], result.labels, *marginal(result.means, result.covariances, index),
         names=[dataset.axis_name(c) for c in chosen], level=st.session_state.get(state.ELLIPSE_LEVEL, "95%"),
         slots=slots, uncertainty=result.uncertainty if by_uncertainty else None,
     )
