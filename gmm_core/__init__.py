@@ -4,7 +4,7 @@ Only numpy, pandas, scipy and scikit-learn are used here; nothing knows Streamli
 """
 
 from .datasets import DATASETS, load_dataset, make_blobs_frame
-from .errors import DataError, FitError
+from .errors import DataError, FitError, Stopped
 from .export import FORMULA_PREFIXES, labelled_csv, labelled_frame, neutralise_formula
 from .criteria import Criteria, eligible, information_criteria
 from .engine import INIT_METHODS, STOPPING_RULES
@@ -50,6 +50,7 @@ from .stability import (
     fit_diagnostics,
     restart_stability,
 )
+from .work import Work
 
 __all__ = [
     "COVARIANCE_MEANINGS",
@@ -85,6 +86,7 @@ __all__ = [
     "EMTrace",
     "FeatureReport",
     "FitError",
+    "Stopped",
     "FitResult",
     "FitSettings",
     "LabelMatch",
@@ -93,6 +95,7 @@ __all__ = [
     "SweepResult",
     "Table",
     "TableReport",
+    "Work",
     "bic_evidence",
     "describe_model",
     "display_name",

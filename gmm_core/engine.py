@@ -27,8 +27,10 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.metrics import pairwise_distances_argmin
 
 from . import kernel
+from .errors import Stopped
 from .families import MODELS, model_name
 from .hc import HC_MAX_ROWS, hc_merges, hc_partition, quantile_partition
+from .work import Work, control_of
 
 #: How EM may be started. "hc+kmeans" runs mclust's hierarchical start and, for
 #: ``n_init`` > 1, ``n_init - 1`` k-means starts besides; "hc" is mclust's start alone.
@@ -108,7 +110,7 @@ class EMRun:
     n_iter : int
     converged : bool
     status : int
-        ``kernel.OK``, ``kernel.EMPTY`` or ``kernel.SINGULAR``.
+        ``kernel.OK``, ``kernel.EMPTY`` or ``kernel.SINGULAR`` (a stopped run raises instead).
     relative_variances : ndarray of shape (K,)
         Each component's smallest variance relative to the data's (``psi``'s) in
         the same direction: how close it is to collapsing.
@@ -156,13 +158,20 @@ class Start:
 
 
 def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: float, rule: int,
-           max_iter: int, trace: bool = False) -> EMRun:
+           max_iter: int, trace: bool = False, work: Work | None = None) -> EMRun:
     """EM of model ``code`` from ``start`` (see :class:`Start`) until ``rule`` or ``max_iter`` stops it.
 
     Under the Aitken rule EM runs as SQUAREM (see :func:`gmm_core.kernel.em`).
     With ``trace`` (plain EM), the run's ``frames`` hold the weights, means and
     covariances before the first M-step and after each one.
+
+    Raises
+    ------
+    Stopped
+        ``work.stop()`` was called (before or while EM ran).
     """
+    if work is not None:
+        work.check()
     Z, psi = problem.Z, problem.psi
     d = Z.shape[1]
     if start.kind == "parameters":
@@ -193,8 +202,12 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
     frames = (np.empty((T, K)), np.empty((T, K, d)), np.empty((T, K, d, d)))
     status, n_iter, converged, n_history = kernel.em(
         Z, code, weights, means, covariances, shape, orient, scale, psi, reg_covar, tol, rule, max_iter,
-        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, history, *frames,
+        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, control_of(work), history, *frames,
     )
+    if status == kernel.STOPPED:
+        raise Stopped("Stopped before it finished.")
+    if work is not None:
+        work.runs += 1
     if n_history == 0:
         return EMRun(weights, means, covariances, -np.inf, np.array([-np.inf]), 0, False, int(status),
                      np.full(K, np.nan))

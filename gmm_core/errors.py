@@ -14,3 +14,11 @@ class FitError(RuntimeError):
     The message says why and which setting to change (fewer components, a larger
     ``reg_covar``, another covariance type, ...).
     """
+
+
+class Stopped(Exception):
+    """A computation was stopped from outside (``gmm_core.work.Work.stop``) before it finished.
+
+    Not a ``FitError``: nothing is wrong with the data or the settings, and a
+    stopped computation must not be cached as if it had an outcome.
+    """

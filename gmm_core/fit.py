@@ -41,6 +41,7 @@ from .errors import FitError
 from .families import MCLUST_NAMES, check_covariance_type, display_name, model_name, n_parameters
 from .scaling import Scaling, check_data
 from .subsample import stratified_subsample
+from .work import Work
 
 #: Defaults: the hierarchical start and k-means starts, EM until the log-likelihood is within
 #: 1e-3 of its limit (criteria within about 0.002), a regulariser too small to move any
@@ -301,6 +302,7 @@ def fit_gmm(
     weights_init=None,
     means_init=None,
     covariances_init=None,
+    work: Work | None = None,
 ) -> FitResult:
     """Fit a Gaussian mixture by EM from several starts and keep the best.
 
@@ -345,6 +347,8 @@ def fit_gmm(
         at that model (a warm start, as ``FitResult.as_start()`` gives). Means
         alone (with weights or not) take the rest from the partition of the
         rows by their nearest mean. ``n_init`` is then 1.
+    work : gmm_core.work.Work, optional
+        Stops the fit from another thread (``work.stop()``) within one EM iteration.
 
     Returns
     -------
@@ -360,6 +364,8 @@ def fit_gmm(
         every start broke down); the message says what to change.
     ValueError
         A setting is out of range.
+    Stopped
+        ``work.stop()`` was called before the fit finished.
     """
     X, scaling, settings = prepare(
         X,
@@ -374,16 +380,16 @@ def fit_gmm(
         stopping=stopping,
     )
     given = check_start(X, n_components, weights_init, means_init, covariances_init)
-    return fit_prepared(Problem.of(scaling.forward(X)), scaling, settings, given=given)
+    return fit_prepared(Problem.of(scaling.forward(X)), scaling, settings, given=given, work=work)
 
 
 def fit_prepared(problem: Problem, scaling: Scaling, settings: FitSettings, *, given: dict | None = None,
-                 starts: list[Start] | None = None, restarts: bool = True) -> FitResult:
+                 starts: list[Start] | None = None, restarts: bool = True, work: Work | None = None) -> FitResult:
     """:func:`fit_gmm` on data already checked and scaled (``problem``), with checked settings.
 
     ``given`` is a checked start in data units (see :func:`check_start`);
     ``starts`` (from :func:`starts_for`) lets a sweep share each K's starts between models;
-    without ``restarts`` the result's ``restarts`` table is not built (None).
+    without ``restarts`` the result's ``restarts`` table is not built (None); ``work`` as in :func:`fit_gmm`.
     """
     given = dict(given or {})
     code = model_code(settings.covariance_type, problem.n_features)
@@ -391,7 +397,7 @@ def fit_prepared(problem: Problem, scaling: Scaling, settings: FitSettings, *, g
         starts = [given_start(problem, scaling, settings, code, given)]
     elif starts is None:
         starts = starts_for(problem, settings)
-    runs = _run_starts(problem, starts, settings, code)
+    runs = _run_starts(problem, starts, settings, code, work)
     return _result(problem, scaling, settings, code, runs, given, restarts)
 
 
@@ -420,8 +426,9 @@ def start_problem(problem: Problem, settings: FitSettings) -> tuple[np.ndarray |
     )
 
 
-def _run_options(settings: FitSettings, code: int) -> dict:
+def _run_options(settings: FitSettings, code: int, work: Work | None = None) -> dict:
     return {
+        "work": work,
         "code": code,
         "reg_covar": settings.reg_covar,
         "tol": settings.tol,
@@ -441,9 +448,10 @@ class _Runs:
     kept: int | None  # the run the fit reports; None when every run broke down
 
 
-def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, code: int) -> _Runs:
+def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, code: int,
+                work: Work | None) -> _Runs:
     """EM from every start; on large data on a subsample, and the best then continued on all rows."""
-    options = _run_options(settings, code)
+    options = _run_options(settings, code, work)
     names = [start.name for start in starts]
     large = problem.n_samples > START_MAX_ROWS and not (len(starts) == 1 and starts[0].kind == "parameters")
     if not large:

@@ -37,8 +37,11 @@ VVE_MCLUST = 14
 AITKEN, SKLEARN, MCLUST = 0, 1, 2
 
 #: EM's outcome: converged or out of iterations; a component lost all its mass; a
-#: covariance stopped being positive definite.
-OK, EMPTY, SINGULAR = 0, 1, 2
+#: covariance stopped being positive definite; stopped from outside (``control[STOP]``).
+OK, EMPTY, SINGULAR, STOPPED = 0, 1, 2, 3
+#: Entries of ``em``'s ``control`` array: nonzero asks EM to stop before its next M-step
+#: (written by another thread while EM runs); M-steps run so far, added to by every run.
+STOP, STEPS = 0, 1
 
 #: A component with less responsibility mass than this (in points) is empty (mclust: sqrt(eps)).
 EMPTY_MASS = 1.4901161193847656e-08
@@ -622,7 +625,7 @@ def _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, lo
 
 @njit(cache=True, nogil=True)
 def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, max_iter, accelerate, plain_first,
-       history, trace_weights, trace_means, trace_cov):
+       control, history, trace_weights, trace_means, trace_cov):
     """EM from the parameters given (updated in place) until the stopping rule holds.
 
     Iteration t computes the log-likelihood of the current parameters in the
@@ -649,11 +652,14 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     mclust's M-step for VVE), and SQUAREM goes on from there, so the fit cannot
     end below mclust's.
 
+    ``control`` (int64, 2 entries): EM stops with STOPPED before any M-step once
+    ``control[STOP]`` is nonzero, and adds each M-step to ``control[STEPS]``.
+
     Returns
     -------
     status : int
-        OK, EMPTY (a component lost its mass) or SINGULAR (a covariance is not
-        positive definite); on failure the parameters are the last valid ones.
+        OK, EMPTY (a component lost its mass), SINGULAR (a covariance is not
+        positive definite) or STOPPED; on failure the parameters are the last valid ones.
     n_iter : int
         M-steps run.
     converged : bool
@@ -685,6 +691,9 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
         base, steps = h - 1, 0
         prelude = VVE_MCLUST if code == VVE else code  # mclust's own path, exactly
         while t < max_iter:
+            if control[STOP] != 0:
+                status = STOPPED
+                break
             if nk.min() < EMPTY_MASS:
                 status = EMPTY
                 break
@@ -694,6 +703,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                 break
             t += 1
             steps += 1
+            control[STEPS] += 1
             history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
             h += 1
             if steps >= 2 and _stop(history[base:h], h - 2 - base, plain_first, MCLUST, n):
@@ -709,6 +719,9 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
         calm = 0
         step_max = 1.0
         while t + 2 <= max_iter:
+            if control[STOP] != 0:
+                status = STOPPED
+                break
             if nk.min() < EMPTY_MASS:
                 status = EMPTY
                 break
@@ -719,6 +732,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                 status = SINGULAR
                 break
             t += 1
+            control[STEPS] += 1
             history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
             h += 1
             if nk.min() < EMPTY_MASS:
@@ -730,6 +744,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                 status = SINGULAR
                 break
             t += 1
+            control[STEPS] += 1
             l2 = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
             history[h] = l2
             h += 1
@@ -790,6 +805,9 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     # own log-likelihoods, from the parameters it starts at.
     base, steps = h - 1, 0
     while not converged and status == OK and t < max_iter:
+        if control[STOP] != 0:
+            status = STOPPED
+            break
         if nk.min() < EMPTY_MASS:
             status = EMPTY
             break
@@ -799,6 +817,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
             break
         t += 1
         steps += 1
+        control[STEPS] += 1
         if tracing:
             trace_weights[t], trace_means[t], trace_cov[t] = weights, means, cov
         history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
@@ -863,7 +882,7 @@ def warm_up() -> None:
         start_from_responsibilities(Z, resp, code, psi, 1e-6, weights, means, cov, shape, orient, scale)
         for accelerate in (False, True):
             em(Z, code, weights.copy(), means.copy(), cov.copy(), shape, orient, scale, psi, 1e-6, 1e-3, AITKEN, 5,
-               accelerate, 1e-5, np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)), np.empty((0, 2, 2, 2)))
+               accelerate, 1e-5, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)), np.empty((0, 2, 2, 2)))
         responsibilities(Z, weights, means, cov, is_diagonal(code), resp)
         relative_smallest_variances(cov, psi)
 

@@ -37,6 +37,7 @@ from .hc import HC_MAX_ROWS
 from .parallel import dask_scheduler, parallel_fits
 from .scaling import Scaling, check_data
 from .subsample import DEFAULT_N_STRATA, stratified_subsample
+from .work import Work
 
 #: Starts per fit in a sweep: mclust's hierarchical start and one k-means start (bench/RESULTS.md:
 #: better than mclust in most cells, never worse, and faster than mclust).
@@ -151,6 +152,7 @@ def sweep(
     max_rows: int | None = None,
     n_jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    work: Work | None = None,
 ) -> SweepResult:
     """Fit a mixture for every K in ``ks`` and every model, and tabulate.
 
@@ -183,6 +185,9 @@ def sweep(
         Parallel fits; ``None`` uses every core. Ignored on a Dask cluster.
     progress : callable (done, total) -> None, optional
         Called in the calling thread after each fit (or scoring) finishes.
+    work : gmm_core.work.Work, optional
+        Stops the sweep from another thread (``work.stop()``): every running fit
+        stops within one EM iteration and ``Stopped`` is raised.
 
     Returns
     -------
@@ -224,7 +229,7 @@ def sweep(
         rows = stratified_subsample(X, max_rows=max_rows, random_state=random_state)
     fitted = X if rows is None else X[rows]
     n_candidates = 0 if rows is None else min(SUBSAMPLE_CANDIDATES, len(grid))
-    counter = _Progress(progress, len(grid) + (0 if rows is None else n_candidates + 1))
+    counter = _Progress(progress, len(grid) + (0 if rows is None else n_candidates + 1), work)
 
     with _threadpools().limit(limits=1):
         # One limit around all fits keeps a finishing fit's own limit from restoring BLAS
@@ -263,7 +268,7 @@ def _score_and_refit(X, table, outcomes, settings, n_candidates, n_jobs, counter
     if candidates:
         k, c = _mark_best(table, scored)
         start = outcomes[k, c]["start"]
-        task = (problem, scaling, settings[k, c], start)
+        task = (problem, scaling, settings[k, c], start, None, counter.work)
         refit = _row(k, c, X.shape[1], _run(_fit_summary, {(k, c): task}, n_jobs, counter)[k, c])
     return {
         "candidates": tuple(scored[["k", "covariance_type", "model", *_CRITERIA]].to_dict("records")),
@@ -282,12 +287,15 @@ def _threadpools() -> ThreadpoolController:
 
 
 class _Progress:
-    """Counts finished tasks and tells the caller's callback, in the calling thread."""
+    """Counts finished tasks and tells the caller's callback, in the calling thread; carries the
+    ``Work`` that stops them (checked here too, for fits that ran where it cannot reach)."""
 
-    def __init__(self, callback: Callable[[int, int], None] | None, total: int):
-        self.callback, self.total, self.done = callback, total, 0
+    def __init__(self, callback: Callable[[int, int], None] | None, total: int, work: Work | None = None):
+        self.callback, self.total, self.done, self.work = callback, total, 0, work
 
     def step(self) -> None:
+        if self.work is not None:
+            self.work.check()
         self.done += 1
         if self.callback is not None:
             self.callback(self.done, self.total)
@@ -328,7 +336,8 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
         starts = made.__getitem__
     # Largest K first: long fits start early and short ones fill the last gaps.
     tasks = {
-        cell: (problem, scaling, settings[cell], None, starts) for cell in sorted(cells, key=lambda cell: -cell[0])
+        cell: (problem, scaling, settings[cell], None, starts, counter.work)
+        for cell in sorted(cells, key=lambda cell: -cell[0])
     }
     return outcomes | _run(_fit_summary, tasks, n_jobs, counter)
 
@@ -363,10 +372,11 @@ def _run(function: Callable, tasks: dict, n_jobs, counter: _Progress | None) -> 
     return outcomes
 
 
-def _fit_summary(key, problem: Problem, scaling: Scaling, settings: FitSettings, given: dict | None, starts=None):
+def _fit_summary(key, problem: Problem, scaling: Scaling, settings: FitSettings, given: dict | None, starts=None,
+                 work: Work | None = None):
     """``(key, summary or failure reason)`` of one fit, in a worker thread or on a Dask worker.
 
-    ``starts``: None (the fit makes its own), or a function of K giving that K's starts.
+    ``starts``: None (the fit makes its own), or a function of K giving that K's starts; ``work`` stops it.
     Only criteria and parameters come back: a cluster sends little over the
     network, and no more than one fit's responsibilities per worker are alive.
     """
@@ -374,7 +384,7 @@ def _fit_summary(key, problem: Problem, scaling: Scaling, settings: FitSettings,
     with _threadpools().limit(limits=1):
         try:
             made = None if starts is None else starts(settings.n_components)
-            result = fit_prepared(problem, scaling, settings, given=given, starts=made, restarts=False)
+            result = fit_prepared(problem, scaling, settings, given=given, starts=made, restarts=False, work=work)
         except FitError as exc:
             return key, str(exc)
     return key, _summary(result)

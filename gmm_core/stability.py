@@ -39,6 +39,7 @@ from .fit import (
 )
 from .parallel import parallel_fits
 from .scaling import Scaling, check_data
+from .work import Work
 
 STABILITY_FIT_COLUMNS: tuple[str, ...] = (
     "k",
@@ -145,6 +146,7 @@ def restart_stability(
     stopping: str = DEFAULT_STOPPING,
     n_jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    work: Work | None = None,
 ) -> StabilityResult:
     """Fit every (K, covariance type) once per seed and measure how much the choice moves.
 
@@ -162,7 +164,7 @@ def restart_stability(
         A random start (the hierarchical start is the same for every seed).
     reg_covar, tol, max_iter, stopping
         As in :func:`~gmm_core.fit.fit_gmm`.
-    n_jobs, progress
+    n_jobs, progress, work
         As in :func:`~gmm_core.selection.sweep`.
 
     Returns
@@ -199,8 +201,10 @@ def restart_stability(
 
     outcomes = {}
     with parallel_fits(-1 if n_jobs is None else n_jobs) as jobs:
-        tasks = (delayed(_seeded_fit)(cell, X, problem, scaling, common) for cell in grid)
+        tasks = (delayed(_seeded_fit)(cell, X, problem, scaling, common, work) for cell in grid)
         for done, (cell, outcome) in enumerate(jobs(tasks), 1):
+            if work is not None:
+                work.check()
             outcomes[cell] = outcome
             if progress is not None:
                 progress(done, len(grid))
@@ -305,14 +309,14 @@ def fit_diagnostics(result: FitResult, X) -> pd.DataFrame:
 
 
 def _seeded_fit(cell: tuple[int, str, int], X, problem: Problem, scaling: Scaling,
-                common: dict) -> tuple[tuple, FitResult | str]:
+                common: dict, work: Work | None) -> tuple[tuple, FitResult | str]:
     """``(cell, fit or failure reason)`` of one (k, covariance type, seed), in a worker."""
     k, covariance_type, seed = cell
     with threadpool_limits(1):
         try:
             check_fittable(X, k)
             settings = check_settings(n_components=k, covariance_type=covariance_type, random_state=seed, **common)
-            return cell, fit_prepared(problem, scaling, settings)
+            return cell, fit_prepared(problem, scaling, settings, work=work)
         except (FitError, DataError) as exc:
             return cell, str(exc)
 
