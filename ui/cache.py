@@ -1,10 +1,12 @@
 """Cached wrappers of the slow core calls.
 
-Every cache is keyed on a content hash passed as an argument, with the big object
-itself as an ``_underscored`` argument that Streamlit does not hash: Streamlit
-hashes only a sample of large frames, which would return stale models. Errors are
-returned, not raised, inside the cache so a failing setting is not retried on
-every rerun; the public functions raise them again.
+Every cache is keyed on a content hash passed as an argument, never on the big
+object itself: Streamlit hashes only a sample of large frames, which would return
+stale models (``st.cache_data`` functions take the object as an ``_underscored``
+argument it does not hash). Results whose size grows with the data (fits,
+tables, k-means labels) live in the byte-bounded ``ui.memo`` cache; small ones in
+``st.cache_data``. Errors are returned, not raised, inside a cache so a failing
+setting is not retried on every rerun; the public functions raise them again.
 """
 
 from __future__ import annotations
@@ -30,14 +32,19 @@ from gmm_core import (
     em_trace,
     fit_gmm,
     SubsampleInfo,
+    Work,
     initial_means,
     sweep,
 )
 from gmm_core.selection import SUBSAMPLE_MAX_ROWS
 from gmm_core.subsample import stratified_subsample
+from gmm_core.fit import START_MAX_ROWS, read_only
+from ui import memo
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
 from ui.em_figures import em_animation
-from ui.tables import best_index
+from ui.tables import best_index, model_label
+from ui.text import escape_markdown
+from ui.work import Progress, run_stoppable, stop_key
 
 if TYPE_CHECKING:  # ui.warm uses this module
     from ui.warm import Start
@@ -59,10 +66,9 @@ class SweepRecord:
     subsample: SubsampleInfo | None = None
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def generated(generation: Generation) -> SourceTable:
-    """``ui.dataset.generated_table``, cached on the generation parameters."""
-    return generated_table(generation)
+    """``ui.dataset.generated_table``, kept in the shared ``ui.memo`` cache."""
+    return memo.shared().get_or_compute(("generated", generation), lambda: generated_table(generation))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -71,26 +77,15 @@ def builtin(name: str) -> SourceTable:
     return builtin_table(name)
 
 
-@st.cache_data(max_entries=8, show_spinner="Reading the file…")
-def _read_upload(file_hash: str, filename: str, _data: bytes) -> SourceTable | DataError:
-    """The parsed upload, or the ``DataError`` saying why it cannot be read."""
-    return _outcome(uploaded_table, filename, _data)
-
-
 def read_upload(file_hash: str, filename: str, data: bytes) -> SourceTable:
-    """``ui.dataset.uploaded_table`` cached on the file's hash; raises ``DataError`` for a bad file."""
-    return _raise_error(_read_upload(file_hash, filename, data))
+    """``ui.dataset.uploaded_table``, kept in the shared ``ui.memo`` cache on the file's hash and name;
+    raises ``DataError`` for a bad file."""
 
+    def read() -> SourceTable | DataError:
+        with st.spinner("Reading the file…"):
+            return _outcome(uploaded_table, filename, data)
 
-# No spinner: it would push the page down for a moment on every refit.
-@st.cache_data(max_entries=64, show_spinner=False)
-def _fit(
-    content_hash: str, settings: tuple, start_key: str | None, _start: dict | None, _X
-) -> FitResult | FitError | DataError:
-    """The fit, or the error saying why there is none (``start_key`` identifies ``_start``)."""
-    # One thread per fit: on small machines more BLAS threads only add contention.
-    with threadpool_limits(1):
-        return _outcome(fit_gmm, _X, **dict(settings), **(_start or {}))
+    return _raise_error(memo.shared().get_or_compute(("upload", file_hash, filename), read))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -99,51 +94,76 @@ def _subsample_rows(content_hash: str, random_state: int | None, _X) -> np.ndarr
     return stratified_subsample(_X, max_rows=SUBSAMPLE_MAX_ROWS, random_state=random_state)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _subsample_fit(content_hash: str, settings: tuple, _X) -> tuple[int, dict] | None:
-    """Size of the subsample and ``as_start()`` of the fit to it, or None when it cannot be fitted."""
-    rows = _subsample_rows(content_hash, dict(settings)["random_state"], _X)
-    with threadpool_limits(1):
-        fitted = _outcome(fit_gmm, _X[rows], **dict(settings))
-    return None if isinstance(fitted, Exception) else (len(rows), fitted.as_start())
-
-
 def subsample_fit(dataset: Dataset, settings: FitSettings) -> tuple[int, dict] | None:
     """``fit_gmm`` with ``settings`` on a stratified subsample of ``SUBSAMPLE_MAX_ROWS`` rows of ``dataset.X``.
 
     Returns
     -------
     (int, dict) or None
-        The subsample's size and the fit's ``as_start()``, cached; None when the
-        model cannot be fitted to the subsample.
+        The subsample's size and the fit's ``as_start()``, kept in ``ui.memo``; None
+        when the model cannot be fitted to the subsample.
+
+    Raises
+    ------
+    Stopped
+        The user stopped this fit.
     """
-    return _subsample_fit(dataset.content_hash, tuple(asdict(settings).items()), dataset.X)
+    key = ("subsample fit", dataset.content_hash, tuple(asdict(settings).items()))
+    rows = _subsample_rows(dataset.content_hash, settings.random_state, dataset.X)
+
+    def task(work: Work, progress: Progress) -> tuple[int, dict] | None:
+        with threadpool_limits(1):
+            fitted = _outcome(fit_gmm, dataset.X[rows], **asdict(settings), work=work)
+        return None if isinstance(fitted, Exception) else (len(rows), fitted.as_start())
+
+    runs = settings.n_init + (len(rows) > START_MAX_ROWS)
+
+    def status(work: Work) -> tuple[float, str]:
+        return work.runs / runs, f"{work.runs} of {runs} EM runs on {len(rows):,} rows done"
+
+    label = f"Starting {model_label(settings.n_components, settings.covariance_type)} on a subsample"
+    return memo.shared().get_or_compute(
+        key, lambda: run_stoppable(task, key=stop_key(key), label=escape_markdown(label), status=status)
+    )
 
 
 def fit(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> FitResult:
-    """``gmm_core.fit_gmm`` on ``dataset.X``, cached on its content hash, every setting and the start.
+    """``gmm_core.fit_gmm`` on ``dataset.X``, kept in the shared ``ui.memo`` cache, keyed on the data's
+    content hash, every setting and the start.
 
-    ``start`` (see ``ui.warm``) starts EM from a given model instead of ``init_params``.
+    ``start`` (see ``ui.warm``) starts EM from a given model instead of ``init_params``. A fit
+    that takes a while shows its progress and a Stop button (``ui.work.run_stoppable``).
 
     Raises
     ------
     FitError, DataError
         With a message for the user.
+    Stopped
+        The user stopped this fit.
     """
-    outcome = _fit(
-        dataset.content_hash,
-        tuple(asdict(settings).items()),
-        None if start is None else start.key,
-        None if start is None else start.params,
-        dataset.X,
+    key = fit_key(dataset, settings, start)
+    runs = 1 if start is not None else settings.n_init + (len(dataset.X) > START_MAX_ROWS)
+
+    def task(work: Work, progress: Progress) -> FitResult | FitError | DataError:
+        # One thread per fit: on small machines more BLAS threads only add contention.
+        with threadpool_limits(1):
+            return _outcome(fit_gmm, dataset.X, **asdict(settings), **(start.params if start else {}), work=work)
+
+    def status(work: Work) -> tuple[float, str]:
+        return work.runs / runs, f"{work.runs} of {runs} EM runs done, {work.steps:,} iterations"
+
+    label = f"Fitting {model_label(settings.n_components, settings.covariance_type)} to {len(dataset.X):,} rows"
+    outcome = memo.shared().get_or_compute(
+        key, lambda: run_stoppable(task, key=stop_key(key), label=escape_markdown(label), status=status)
     )
     return _raise_error(outcome)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _sweep_one_k(content_hash: str, k: int, covariance_types: tuple, options: tuple, _X) -> pd.DataFrame:
-    """``gmm_core.sweep`` for one K and every covariance type in ``covariance_types``."""
-    return sweep(_X, ks=[k], covariance_types=covariance_types, **dict(options)).table
+def fit_key(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> tuple:
+    """The cache key of :func:`fit`'s result."""
+    return "fit", dataset.content_hash, tuple(asdict(settings).items()), None if start is None else start.key
+
+
 
 
 def run_sweep(
@@ -155,6 +175,7 @@ def run_sweep(
     settings: FitSettings,
     progress: Callable[[int, int], None] | None = None,
     previous: SweepRecord | None = None,
+    work: Work | None = None,
 ) -> SweepRecord:
     """``gmm_core.sweep`` over ``ks`` and ``covariance_types`` with the sidebar's other settings.
 
@@ -167,7 +188,8 @@ def run_sweep(
     On large data (``Dataset.is_large``) it runs one ``sweep`` over the whole grid with
     ``max_rows=SUBSAMPLE_MAX_ROWS`` (see ``gmm_core.sweep``), uncached so that
     ``progress`` (counting fits) is called on every run; ``previous`` is returned
-    instead when it was run on the same data with the same settings.
+    instead when it was run on the same data with the same settings. ``work`` stops it
+    (``gmm_core.Stopped``); nothing of a stopped sweep is kept.
     """
     options = {
         "n_init": n_init,
@@ -184,11 +206,11 @@ def run_sweep(
             return previous
         result = sweep(
             dataset.X, ks=ks, covariance_types=covariance_types, max_rows=SUBSAMPLE_MAX_ROWS,
-            progress=progress, **options,
+            progress=progress, work=work, **options,
         )
         table, subsample = result.table, result.subsample
     else:
-        table = _sweep_by_k(dataset, ks, covariance_types, options, progress)
+        table = _sweep_by_k(dataset, ks, covariance_types, options, progress, work)
         subsample = None
     return SweepRecord(
         content_hash=dataset.content_hash,
@@ -201,11 +223,14 @@ def run_sweep(
     )
 
 
-def _sweep_by_k(dataset: Dataset, ks, covariance_types, options: dict, progress) -> pd.DataFrame:
-    """The table of ``gmm_core.sweep`` over the whole grid, from one cached sweep per K."""
+def _sweep_by_k(dataset: Dataset, ks, covariance_types, options: dict, progress, work: Work | None) -> pd.DataFrame:
+    """The table of ``gmm_core.sweep`` over the whole grid, from one sweep per K, each kept in ``ui.memo``."""
     parts = []
     for done, k in enumerate(ks, start=1):
-        parts.append(_sweep_one_k(dataset.content_hash, k, covariance_types, tuple(options.items()), dataset.X))
+        key = ("sweep", dataset.content_hash, k, covariance_types, tuple(options.items()))
+        parts.append(memo.shared().get_or_compute(
+            key, lambda k=k: sweep(dataset.X, ks=[k], covariance_types=covariance_types, work=work, **options).table
+        ))
         if progress is not None:
             progress(done, len(ks))
     table = pd.concat(parts, ignore_index=True)
@@ -281,12 +306,6 @@ def _start_key(means_init: np.ndarray) -> tuple:
     return tuple(map(tuple, np.asarray(means_init, dtype=float).tolist()))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _kmeans(content_hash: str, n_clusters: int, random_state: int, n_init: int, _X) -> tuple[np.ndarray, np.ndarray]:
-    """The k-means labels and centres."""
-    with threadpool_limits(1):
-        model = KMeans(n_clusters=n_clusters, random_state=random_state, n_init=n_init).fit(_X)
-    return model.labels_, model.cluster_centers_
 
 
 def kmeans(dataset: Dataset, settings: FitSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -297,9 +316,14 @@ def kmeans(dataset: Dataset, settings: FitSettings) -> tuple[np.ndarray, np.ndar
     labels : ndarray of int, shape (n,)
     centres : ndarray of shape (K, d)
     """
-    return _kmeans(
-        dataset.content_hash, settings.n_components, int(settings.random_state), settings.n_init, dataset.X
-    )
+    k, seed, n_init = settings.n_components, int(settings.random_state), settings.n_init
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        with threadpool_limits(1):
+            model = KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(dataset.X)
+        return read_only(model.labels_), read_only(model.cluster_centers_)
+
+    return memo.shared().get_or_compute(("kmeans", dataset.content_hash, k, seed, n_init), compute)
 
 
 def _outcome(function, *args, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -15,20 +16,26 @@ from gmm_core import (
     ONE_D_MODELS,
     DataError,
     FitError,
+    FitSettings,
     StabilityResult,
+    Stopped,
+    Work,
     display_name,
     estimated_sweep_seconds,
     model_name,
     recommendation,
     restart_stability,
 )
+from gmm_core.budget import STABILITY_MAX_ROWS
 from gmm_core.selection import SUBSAMPLE_COLUMN, SUBSAMPLE_MAX_ROWS
+from gmm_core.subsample import stratified_subsample
 from ui import cache, figures, state, warm
 from ui.cache import SweepRecord
 from ui.dataset import Dataset
 from ui.tables import CRITERIA, best_index, eligible, evidence_table, model_label, sweep_table, top_models
 from ui.text import escape_markdown, format_number
 from ui.widgets import MAX_SEED, MODEL_HELP
+from ui.work import Progress, forget_stop, run_stoppable, stop_key
 
 PERSIST = {"persist_state": "session"}
 
@@ -82,32 +89,38 @@ def sweep_controls(dataset: Dataset) -> None:
         st.caption(f"{len(ks) * len(types)} fits, about {_duration(forecast)} on this data: press Run sweep.")
     if types and (clicked or (first and forecast <= AUTO_SWEEP_SECONDS)):
         st.session_state[state.SWEEP_TRIED] = dataset.content_hash  # runs by itself once per data
-        bar = st.progress(0.0, text=f"Fitting {len(ks) * len(types)} models (about {_duration(forecast)})…")
+        if clicked:
+            forget_stop()
+        covariance_types = tuple(types) if one_column else tuple(t for t in MODEL_CHOICES if t in types)
+        settings = state.fit_settings()
+        previous = st.session_state.get(state.SWEEP)
         large = dataset.is_large
 
-        def show_progress(done: int, total: int) -> None:
-            if large:  # counts fits on the subsample, then scorings and the refit on all rows
-                text = f"{done} of {total} fits and scorings"
-            else:  # counts Ks
-                text = f"Fitted K = {ks[0]} to {ks[done - 1]}: {done * len(types)} of {total * len(types)} models"
-            bar.progress(done / total, text=text)
+        def task(work: Work, progress: Progress) -> SweepRecord:
+            def report(done: int, total: int) -> None:
+                if large:  # counts fits on the subsample, then scorings and the refit on all rows
+                    text = f"{done} of {total} fits and scorings"
+                else:  # counts Ks
+                    text = f"fitted K = {ks[0]} to {ks[done - 1]}: {done * len(types)} of {total * len(types)} models"
+                progress.report(done / total, text)
+
+            return cache.run_sweep(
+                dataset, ks=ks, covariance_types=covariance_types, n_init=int(n_init), settings=settings,
+                progress=report, previous=previous, work=work,
+            )
 
         try:
-            record = cache.run_sweep(
-                dataset,
-                ks=ks,
-                covariance_types=tuple(types) if one_column else tuple(t for t in MODEL_CHOICES if t in types),
-                n_init=int(n_init),
-                settings=state.fit_settings(),
-                progress=show_progress,
-                previous=st.session_state.get(state.SWEEP),
+            record = run_stoppable(
+                task, key=stop_key(("sweep", dataset.content_hash, ks, covariance_types, int(n_init), settings)),
+                label=f"Fitting {len(ks) * len(types)} models (about {_duration(forecast)})",
             )
+        except Stopped:
+            st.info("You stopped the sweep. Press Run sweep to run it again.", icon=":material/stop_circle:")
+            return
         except (DataError, FitError) as exc:  # e.g. all rows identical: say why, keep the last sweep
-            bar.empty()
             st.error(escape_markdown(exc))
             return
         st.session_state[state.SWEEP] = record
-        bar.empty()
         st.session_state.pop(state.CHOSEN_MODEL, None)
 
 
@@ -291,6 +304,7 @@ class StabilityRecord:
     ks: tuple[int, ...]
     covariance_types: tuple[str, ...]
     result: StabilityResult
+    rows: int  # the rows it refitted (a subsample of large data)
 
 
 def stability_controls(dataset: Dataset, record: SweepRecord) -> None:
@@ -299,33 +313,49 @@ def stability_controls(dataset: Dataset, record: SweepRecord) -> None:
     st.caption(
         "Refits every model of the sweep from R seeds (one EM run each, from the sidebar's seed on) to show "
         "how much BIC moves with the start, how often each model wins, and whether the chosen model's "
-        "restarts find the same clusters."
+        f"restarts find the same clusters. Data of more than {STABILITY_MAX_ROWS:,} rows are refitted on a "
+        "stratified subsample of that size."
     )
     cells = st.columns([1, 1, 4], vertical_alignment="bottom")
     n_seeds = cells[0].number_input("Seeds (R)", min_value=2, max_value=30, step=1, key=state.STABILITY_SEEDS, **PERSIST)
     if not cells[1].button("Run stability", key=state.RUN_STABILITY, type="primary"):
         return
+    forget_stop()
     settings = state.fit_settings()
     seeds = tuple((settings.random_state + i) % (MAX_SEED + 1) for i in range(int(n_seeds)))
-    bar = st.progress(0.0, text="Refitting…")
+    X = stability_rows(dataset, settings)
 
-    def show_progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Fitted {done} of {total} models")
+    def task(work: Work, progress: Progress) -> StabilityResult:
+        return restart_stability(
+            X, ks=record.ks, covariance_types=record.covariance_types, seeds=seeds,
+            init_params=settings.init_params, reg_covar=settings.reg_covar, tol=settings.tol,
+            max_iter=settings.max_iter, work=work,
+            progress=lambda done, total: progress.report(done / total, f"fitted {done} of {total} models"),
+        )
 
     try:
-        result = restart_stability(
-            dataset.X, ks=record.ks, covariance_types=record.covariance_types, seeds=seeds,
-            init_params=settings.init_params, reg_covar=settings.reg_covar, tol=settings.tol,
-            max_iter=settings.max_iter, progress=show_progress,
+        result = run_stoppable(
+            task, key=stop_key(("stability", dataset.content_hash, record.ks, record.covariance_types, seeds)),
+            label=f"Refitting {len(record.ks) * len(record.covariance_types) * len(seeds)} models"
+            + (f" on {len(X):,} of {len(dataset.X):,} rows" if len(X) < len(dataset.X) else ""),
         )
+    except Stopped:
+        st.info("You stopped the stability run. Press Run stability to run it again.", icon=":material/stop_circle:")
+        return
     except (DataError, FitError) as exc:
         st.error(escape_markdown(exc))
         return
-    finally:
-        bar.empty()
     st.session_state[state.STABILITY] = StabilityRecord(
-        dataset.content_hash, record.ks, record.covariance_types, result
+        dataset.content_hash, record.ks, record.covariance_types, result, len(X)
     )
+
+
+def stability_rows(dataset: Dataset, settings: FitSettings) -> np.ndarray:
+    """The rows stability refits: all of them, or a stratified subsample of ``STABILITY_MAX_ROWS`` of
+    large data (the spread between seeds is a property of the model and the data's shape, not of n)."""
+    if len(dataset.X) <= STABILITY_MAX_ROWS:
+        return dataset.X
+    return dataset.X[stratified_subsample(dataset.X, max_rows=STABILITY_MAX_ROWS, random_state=settings.random_state)]
 
 
 def stability_results(dataset: Dataset, record: SweepRecord) -> None:
@@ -362,4 +392,6 @@ def stability_results(dataset: Dataset, record: SweepRecord) -> None:
             "restart_ari": st.column_config.NumberColumn(format="%.3f"),
         },
     )
-    st.caption(f"Seeds {', '.join(map(str, result.seeds))}; each model fitted once per seed.")
+    rows = "" if run.rows == len(dataset.X) else \
+        f" on a stratified subsample of {run.rows:,} of the {len(dataset.X):,} rows, to bound the work"
+    st.caption(f"Seeds {', '.join(map(str, result.seeds))}; each model fitted once per seed{rows}.")

@@ -3,8 +3,10 @@
 :func:`write_link` puts them into ``st.query_params`` after every run, so the address
 bar always holds a link to what is on screen; :func:`read_link` applies a link's
 parameters once per session, on its first run, before ``state.init`` fills in the
-defaults. Invalid values are ignored and named in a toast. An uploaded file cannot
-travel in a link, so uploaded data leave the data parameters out.
+defaults. Invalid values are ignored and named in a toast; settings whose fit could
+take longer than ``gmm_core.budget.LINK_SECONDS`` are lowered, with a toast saying
+so. An uploaded file cannot travel in a link, so uploaded data leave the data
+parameters out.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from gmm_core import INIT_METHODS, MAX_REG_COVAR, MODEL_CHOICES, ONE_D_MODELS, DataError
+from gmm_core.budget import LINK_SECONDS, clamp_to_budget, worst_fit_seconds
 from ui import cache, state
 from ui.data_controls import NO_LABEL
 from ui.dataset import (
@@ -27,6 +30,7 @@ from ui.dataset import (
     SourceTable,
     build_dataset,
     parse_spread,
+    seed_dataset,
 )
 from ui.text import escape_markdown
 from ui.widgets import MAX_SEED
@@ -150,6 +154,41 @@ def read_link() -> None:
             f"Ignored link settings that are not valid: {escape_markdown(', '.join(ignored))}.",
             icon=":material/link_off:",
         )
+    dataset = st.session_state.get(state.DATASET)
+    notice = _clamp_to_budget(seed_dataset() if dataset is None else dataset)
+    if notice:
+        st.toast(notice, icon=":material/speed:")
+
+
+def _clamp_to_budget(dataset: Dataset) -> str | None:
+    """Lower the link's K, restarts and iterations until its worst-case fit stays within
+    ``gmm_core.budget.LINK_SECONDS`` (a link opens without a click); say what was lowered, or None."""
+    s = st.session_state
+    asked = {name: int(s.get(key, state.MODEL_DEFAULTS[key])) for name, key in _BUDGETED.items()}
+    n, d = dataset.X.shape
+    clamped = clamp_to_budget(n, d, **asked)
+    if not clamped.changes:
+        return None
+    worst = worst_fit_seconds(n, d, **asked)
+    for name, _, allowed in clamped.changes:
+        s[_BUDGETED[name]] = allowed
+    lowered = ", ".join(f"{name} from {before:,} to {after:,}" for name, before, after in clamped.changes)
+    return (
+        f"This link asked for up to {_duration(worst)} of fitting on {n:,} rows; a link may start at most "
+        f"{LINK_SECONDS:.0f} s, so it opens with {lowered}. Raise them in the sidebar to fit as the link asked."
+    )
+
+
+#: The settings ``_clamp_to_budget`` may lower: name in ``gmm_core.budget`` -> session-state key.
+_BUDGETED = {"n_components": state.N_COMPONENTS, "n_init": state.N_INIT, "max_iter": state.MAX_ITER}
+
+
+def _duration(seconds: float) -> str:
+    """'45 s', '12 min', '3 h', '2 days': an order of magnitude."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:,.0f} s"
 
 
 def _read_data(params) -> list[str]:

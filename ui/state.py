@@ -59,6 +59,7 @@ EQUAL_AXES_FOR = "equal_axes_for"  # content hash of the data EQUAL_AXES was las
 PAIRS_COLUMNS = "pairs_columns"  # the scatterplot matrix's columns, when there are more than it shows
 PAIRS_UNCERTAINTY = "pairs_uncertainty"
 FROM_SCRATCH = "fit_from_scratch"  # the button that refits a warm-started model from init_params
+FIT_AGAIN = "fit_again"  # the button that runs a fit the user stopped once more
 
 # EM step-through page.
 EM_INIT = "em_init"
@@ -98,6 +99,7 @@ EM_MEANS_FOR = "em_means_for"  # what the initial-means editor was last filled f
 STARTS = "starts"  # ui.warm: {(content hash, FitSettings): ui.warm.Start or None}
 LAST_FIT = "last_fit"  # ui.warm.LastFit: the last model shown on large data
 LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.share)
+STOPPED = "stopped"  # ui.work.stop_key of the computation the user stopped last
 
 MAX_COMPONENTS = 15
 

@@ -18,6 +18,7 @@ from gmm_core import (
     FitError,
     FitResult,
     FitSettings,
+    Stopped,
     display_name,
     model_meaning,
     model_name,
@@ -27,6 +28,7 @@ from ui.colours import match_slots
 from ui.dataset import Dataset
 from ui.tables import model_label
 from ui.text import escape_markdown, format_number
+from ui.work import forget_stop
 
 MAX_SEED = 2**32 - 1
 
@@ -116,7 +118,9 @@ def sidebar_summary(container: DeltaGenerator) -> None:
         st.caption(dataset_caption(dataset))
         settings = state.fit_settings()
         st.markdown(f"**Model:** {escape_markdown(model_label(settings.n_components, settings.covariance_type))}")
-        if view.error:
+        if view.stopped:
+            st.caption("Stopped before the fit finished.")
+        elif view.error:
             st.caption(":red[Cannot be fitted with these settings; see the page for why.]")
         else:
             result = view.result
@@ -151,6 +155,7 @@ class FitView:
 
     result: FitResult | None
     error: str | None = None
+    stopped: str | None = None  # the model the user stopped fitting, when they did
     slots: np.ndarray | None = None
     start: warm.Start | None = None
 
@@ -159,27 +164,33 @@ def current_fit() -> FitView:
     """Fit the sidebar's model to the current data (cached); fall back to the last good fit on error."""
     dataset = state.dataset()
     settings = state.fit_settings()
-    start = warm.start_for(dataset, settings)
     try:
+        start = warm.start_for(dataset, settings)
         result = cache.fit(dataset, settings, start)
-    except (FitError, DataError) as exc:
+    except (FitError, DataError, Stopped) as exc:
+        stopped = model_label(settings.n_components, settings.covariance_type) if isinstance(exc, Stopped) else None
+        error = None if stopped else str(exc)
         last = st.session_state.get(state.LAST_GOOD_FIT)
-        if not last or last[0] != dataset.content_hash:
-            return FitView(result=None, error=str(exc))
-        start = warm.start_for(dataset, last[1])
-        fallback = cache.fit(dataset, last[1], start)
-        return _numbered_by_colour(dataset, fallback, start, error=str(exc))
+        if not last or last[0] != dataset.content_hash or last[1] == settings:
+            return FitView(result=None, error=error, stopped=stopped)
+        try:
+            start = warm.start_for(dataset, last[1])
+            fallback = cache.fit(dataset, last[1], start)
+        except Stopped:
+            return FitView(result=None, error=error, stopped=stopped)
+        return _numbered_by_colour(dataset, fallback, start, error=error, stopped=stopped)
     st.session_state[state.LAST_GOOD_FIT] = (dataset.content_hash, settings)
     warm.remember(dataset, result)
     return _numbered_by_colour(dataset, result, start)
 
 
-def _numbered_by_colour(dataset: Dataset, result: FitResult, start, error: str | None = None) -> FitView:
+def _numbered_by_colour(dataset: Dataset, result: FitResult, start, error: str | None = None,
+                        stopped: str | None = None) -> FitView:
     """The view of ``result`` with its components numbered in the order of their colour slots, so a
     component keeps its number as it keeps its colour when the model changes (tables, charts, export)."""
     slots = colour_slots(dataset, result)
     order = np.argsort(slots, kind="stable")
-    return FitView(result=result.reordered(order), error=error, slots=slots[order], start=start)
+    return FitView(result=result.reordered(order), error=error, slots=slots[order], start=start, stopped=stopped)
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,18 +251,29 @@ def fit_heading(dataset: Dataset, result: FitResult) -> None:
 
 
 def show_fit_problem(view: FitView) -> None:
-    """Say why the sidebar's model cannot be fitted, what to change, and which model is shown instead."""
-    if not view.error:
+    """Say why the sidebar's model cannot be fitted (or that the user stopped it), what to do, and which
+    model is shown instead."""
+    if view.stopped:
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.info(
+            f"You stopped fitting {escape_markdown(view.stopped)}. Fit it again, or change the model or its "
+            "settings in the sidebar (fewer restarts or iterations, a larger tol).",
+            icon=":material/stop_circle:",
+        )
+        button.button("Fit again", key=state.FIT_AGAIN, on_click=forget_stop)
+    elif view.error:
+        st.error(escape_markdown(view.error))
+    else:
         return
-    st.error(escape_markdown(view.error))
-    if view.result is None:
+    if view.result is not None:
+        label = escape_markdown(model_label(view.result.n_components, view.result.covariance_type))
+        shown = "the model shown before" if view.stopped else "the last model that could be fitted"
+        st.info(f"Showing {shown} instead: {label}.")
+    elif not view.stopped:
         st.info(
             "Nothing to show yet. Try fewer components, another covariance type, or a larger "
             "reg_covar under Advanced in the sidebar."
         )
-    else:
-        label = model_label(view.result.n_components, view.result.covariance_type)
-        st.info(f"Showing the last model that could be fitted instead: {escape_markdown(label)}.")
 
 
 def show_data_error(error: DataError) -> None:

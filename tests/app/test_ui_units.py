@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gmm_core import DataError, fit_gmm, make_blobs_frame, sweep
 from gmm_core.model_json import model_document, model_json
@@ -283,3 +285,33 @@ def test_the_first_five_components_get_clearly_different_colours():
     first = [lab(c) for c in PALETTE[:5]]
     closest = min(np.linalg.norm(a - b) for i, a in enumerate(first) for b in first[i + 1 :])
     assert closest > 30  # CIE76 distance (sky blue beside blue was 26): no two blues side by side
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 3000)), max_size=60))
+def test_the_shared_cache_never_holds_more_bytes_than_its_bound(puts):
+    from ui.memo import ByteCache, size_of
+
+    cache = ByteCache(max_bytes=8 * 1024)
+    kept = {}  # what a plain LRU of unbounded entries, trimmed to the byte bound, would hold
+    for key, n in puts:
+        value = np.zeros(n)  # 8 n bytes of data
+        cache.put(key, value)
+        if size_of(value) <= cache.max_bytes / 4:  # larger results are never kept
+            kept.pop(key, None)
+            kept[key] = size_of(value)
+            while sum(kept.values()) > cache.max_bytes:
+                del kept[next(iter(kept))]
+        assert cache.bytes == sum(kept.values()) <= cache.max_bytes
+        assert {k for k in range(10) if k in cache} == set(kept)
+
+
+def test_the_shared_cache_counts_a_fits_arrays_and_computes_each_key_once(result):
+    from ui.memo import ByteCache, size_of
+
+    arrays = sum(getattr(result, name).nbytes for name in ("weights", "means", "covariances", "responsibilities", "labels"))
+    assert arrays <= size_of(result) <= arrays + 64 * 1024  # the small rest: settings, restarts table, warnings
+    cache, calls = ByteCache(max_bytes=10**8), []
+    for _ in range(3):
+        assert cache.get_or_compute("fit", lambda: calls.append(1) or result) is result
+    assert calls == [1]
