@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui import share, state, widgets
+from ui import share, state, uploads, widgets
 
 st.set_page_config(page_title="GMM Explorer", page_icon=":material/scatter_plot:", layout="wide")
+uploads.bound_upload_memory()  # once per server
 share.read_link()  # a shared link's settings, on the first run of a session
 state.init()
 summary = widgets.sidebar()

@@ -9,8 +9,9 @@ of them is continued on all rows, so the rows EM visits per iteration are
 
 Budgets here are for an app serving several people from one small machine
 (2 cores): the app clamps a shared link's settings to :data:`LINK_SECONDS`,
-runs stability checks of large data on :data:`STABILITY_MAX_ROWS` rows, and
-keeps its caches within :data:`CACHE_MAX_BYTES`.
+runs stability checks of large data on :data:`STABILITY_MAX_ROWS` rows, keeps
+its caches within :data:`CACHE_MAX_BYTES` and each session's uploaded files within
+:data:`SESSION_UPLOAD_BYTES`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ STABILITY_MAX_ROWS = 3000
 CACHE_MAX_BYTES = 1 << 30
 #: A single cached result larger than this fraction of ``CACHE_MAX_BYTES`` is not kept.
 CACHE_MAX_SHARE = 0.25
+#: Bytes of uploaded files the server holds for one session: two files at the upload limit
+#: (``ui.dataset.MAX_UPLOAD_MB``), the one in use and the one arriving.
+SESSION_UPLOAD_BYTES = 100 * 1024**2
 
 
 def em_units_per_iteration(n_samples: int, n_features: int, *, n_components: int, n_init: int) -> float:

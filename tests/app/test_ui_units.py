@@ -315,3 +315,23 @@ def test_the_shared_cache_counts_a_fits_arrays_and_computes_each_key_once(result
     for _ in range(3):
         assert cache.get_or_compute("fit", lambda: calls.append(1) or result) is result
     assert calls == [1]
+
+
+def test_a_sessions_uploads_are_trimmed_to_the_budget_oldest_first():
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    from gmm_core.budget import SESSION_UPLOAD_BYTES
+    from ui.dataset import MAX_UPLOAD_MB
+    from ui.uploads import trim_session
+
+    assert SESSION_UPLOAD_BYTES >= 2 * MAX_UPLOAD_MB * 1024**2  # a file in use and one arriving always fit
+    manager = MemoryUploadedFileManager("/upload")
+    for i in range(5):  # replayed uploads no widget uses: 5 x 40 bytes
+        manager.add_file("attacker", UploadedFileRec(f"f{i}", "x.csv", "text/csv", b"a" * 40))
+        trim_session(manager, "attacker", 100)
+    manager.add_file("other", UploadedFileRec("g", "y.csv", "text/csv", b"b" * 400))
+    trim_session(manager, "other", 100)
+    assert list(manager.file_storage["attacker"]) == ["f3", "f4"]  # the newest that fit in 100 bytes
+    assert list(manager.file_storage["other"]) == ["g"]  # the newest file stays even when larger
+    assert manager._total_bytes == 80 + 400

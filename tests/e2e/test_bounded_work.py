@@ -1,14 +1,20 @@
-"""Long work stops when the user presses Stop or closes the tab: the server goes idle at once."""
+"""Bounded work: long work stops when the user presses Stop or closes the tab (the server goes idle
+at once), and replayed uploads cannot fill the server's memory."""
 
 from __future__ import annotations
 
 import os
 import time
+import urllib.parse
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import TIMEOUT, wait_for_app
+from gmm_core.budget import SESSION_UPLOAD_BYTES
+from tests.app.hostile import GOOD_NAME, good_csv
+from tests.e2e.conftest import TIMEOUT, upload, use_uploads, wait_for_app
+from tests.e2e.test_server_security import raw_request
 
 #: 50 starts of 15 components on a 3,000-row subsample of 200,000 generated rows, then EM on all
 #: rows, never meeting tol 1e-12: about 40 s of EM even with max_iter clamped to 1,101.
@@ -16,6 +22,9 @@ SLOW_LINK = "/?source=generate&gen_n_samples=200000&n_components=15&n_init=50&to
 #: CPU seconds an idle server may use in ``QUIET_SECONDS`` (websocket pings, the file watcher is off).
 IDLE_CPU = 0.5
 QUIET_SECONDS = 3.0
+#: Uploads sent straight to the session's upload endpoint, as an attacker replays them.
+REPLAYS = 12
+REPLAYED_MB = 20
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,3 +68,28 @@ def test_closing_the_tab_ends_the_fit(context, server):
     time.sleep(1.5)  # the server notices the closed socket, and the next progress update stops EM
     idle = cpu_over(server.pid, QUIET_SECONDS)
     assert idle < IDLE_CPU, f"the server used {idle:.2f} s of CPU in {QUIET_SECONDS} s after the tab closed"
+
+
+@pytest.mark.start_page("data")
+def test_replayed_uploads_no_widget_uses_stay_within_the_session_budget(page, server):
+    urls = []
+    page.on("request", lambda r: urls.append(r.url) if "/_stcore/upload_file/" in r.url and r.method == "PUT" else None)
+    use_uploads(page)
+    upload(page, GOOD_NAME, good_csv())
+    path = urllib.parse.urlsplit(urls[-1]).path  # /_stcore/upload_file/<session>/<file>
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
+    host = urllib.parse.urlsplit(server.url).netloc
+    payload = b"x,y\n" + b"1,2\n" * (REPLAYED_MB * 1024**2 // 4)
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n" + payload
+            + b"\r\n--b--\r\n")
+    before = server.rss_mb()
+    for i in range(REPLAYS):
+        status = raw_request(server.url, [
+            f"PUT {path}-replay-{i} HTTP/1.1", f"Host: {host}", "Content-Type: multipart/form-data; boundary=b",
+            "Connection: close", f"Cookie: _streamlit_xsrf={token}", f"X-Xsrftoken: {token}",
+            f"Content-Length: {len(body)}",
+        ], body)
+        assert " 204 " in status or " 200 " in status, status
+    growth = server.rss_mb() - before
+    # Unbounded, the server would hold all REPLAYS x REPLAYED_MB = 240 MB of them.
+    assert growth < SESSION_UPLOAD_BYTES / 1024**2 + 40, f"the server grew by {growth:.0f} MB"
