@@ -166,7 +166,7 @@ def choose_dataset(table: SourceTable) -> Dataset | None:
     except DataError as exc:
         widgets.show_data_error(exc)
         return None
-    st.session_state[state.DATASET] = dataset
+    state.set_dataset(dataset)
     if (dataset.X.shape[1] == 1) != (current.X.shape[1] == 1):
         st.rerun()  # the sidebar, drawn before this page, offers other models for one column
     return dataset

@@ -245,7 +245,7 @@ def _read_data(params) -> list[str]:
     st.session_state[state.EXTRA_COLS] = list(columns[2:])
     st.session_state[state.LABEL_COL] = table.default_label or NO_LABEL
     st.session_state[state.STANDARDIZE] = standardize
-    st.session_state[state.DATASET] = dataset
+    state.set_dataset(dataset)
     return ignored
 
 

@@ -7,6 +7,8 @@ Widget keys are the keys of the widgets that write them; page widgets use
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from gmm_core import (
@@ -60,6 +62,7 @@ PAIRS_COLUMNS = "pairs_columns"  # the scatterplot matrix's columns, when there 
 PAIRS_UNCERTAINTY = "pairs_uncertainty"
 FROM_SCRATCH = "fit_from_scratch"  # the button that refits a warm-started model from init_params
 FIT_AGAIN = "fit_again"  # the button that runs a fit the user stopped once more
+BACK_TO_PREVIOUS = "back_to_previous"  # the button that brings back the data before unfittable ones
 
 # EM step-through page.
 EM_INIT = "em_init"
@@ -99,9 +102,25 @@ EM_MEANS_FOR = "em_means_for"  # what the initial-means editor was last filled f
 STARTS = "starts"  # ui.warm: {(content hash, FitSettings): ui.warm.Start or None}
 LAST_FIT = "last_fit"  # ui.warm.LastFit: the last model shown on large data
 LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.share)
+DATA_CHOICE = "data_choice"  # the DATA_WIDGETS values that made DATASET
+PREVIOUS_DATA = "previous_data"  # ui.state.DataChoice: the last data that could be fitted, before DATASET
 STOPPED = "stopped"  # ui.work.stop_key of the computation the user stopped last
 
 MAX_COMPONENTS = 15
+
+#: What makes the current data: the Data page's widgets and the last upload.
+DATA_WIDGETS = (
+    SOURCE, BUILTIN, GEN_VARIANT, GEN_N_SAMPLES, GEN_CENTERS, GEN_SPREAD, GEN_SEED,
+    X_COL, Y_COL, EXTRA_COLS, LABEL_COL, STANDARDIZE, COLUMNS_FOR, UPLOADED,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class DataChoice:
+    """A data set and the values of ``DATA_WIDGETS`` that made it."""
+
+    dataset: Dataset
+    widgets: dict
 
 #: The seed example's model (its data are ``ui.dataset.SEED_INPUTS``).
 MODEL_DEFAULTS: dict[str, object] = {
@@ -152,6 +171,42 @@ def init() -> None:
         st.session_state.setdefault(key, value)
     if DATASET not in st.session_state:
         st.session_state[DATASET] = seed_dataset()
+    if DATA_CHOICE not in st.session_state:
+        st.session_state[DATA_CHOICE] = _data_widgets()
+
+
+def set_dataset(dataset: Dataset) -> None:
+    """Make ``dataset`` the current data, made by the Data page's widgets as they are now.
+
+    The data it replaces stay one click away (``PREVIOUS_DATA``, see :func:`back_to_previous`)
+    when a model could be fitted to them; otherwise the data before them stay there.
+    """
+    s = st.session_state
+    current: Dataset | None = s.get(DATASET)
+    last_good = s.get(LAST_GOOD_FIT)
+    if current is not None and current.content_hash != dataset.content_hash and last_good \
+            and last_good[0] == current.content_hash:
+        s[PREVIOUS_DATA] = DataChoice(current, s.get(DATA_CHOICE) or {})
+    s[DATASET] = dataset
+    s[DATA_CHOICE] = _data_widgets()
+
+
+def back_to_previous() -> None:
+    """``on_click`` of "Back to ...": the previous data and the widgets that made them (the uploader
+    itself lets go of its file when the Data page is left, so nothing loads the other file again)."""
+    s = st.session_state
+    previous: DataChoice = s.pop(PREVIOUS_DATA)
+    for key in DATA_WIDGETS:
+        if key in previous.widgets:
+            s[key] = previous.widgets[key]
+        else:
+            s.pop(key, None)
+    s[DATASET] = previous.dataset
+    s[DATA_CHOICE] = dict(previous.widgets)
+
+
+def _data_widgets() -> dict:
+    return {key: st.session_state[key] for key in DATA_WIDGETS if key in st.session_state}
 
 
 def fit_settings() -> FitSettings:

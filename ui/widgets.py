@@ -274,6 +274,13 @@ def show_fit_problem(view: FitView) -> None:
             "Nothing to show yet. Try fewer components, another covariance type, or a larger "
             "reg_covar under Advanced in the sidebar."
         )
+        previous: state.DataChoice | None = st.session_state.get(state.PREVIOUS_DATA)
+        if previous is not None:
+            st.button(
+                f"Back to {escape_markdown(previous.dataset.table.name)}", key=state.BACK_TO_PREVIOUS,
+                on_click=state.back_to_previous, icon=":material/undo:",
+                help="The data you had before, with their columns and the model in the sidebar.",
+            )
 
 
 def show_data_error(error: DataError) -> None:

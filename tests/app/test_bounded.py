@@ -1,7 +1,7 @@
 """Bounded work in the app: links clamped to a budget, and a fit the user stopped stays stopped."""
 
 from gmm_core import FitSettings
-from tests.app.conftest import sidebar_text
+from tests.app.conftest import goto, sidebar_text, upload
 from tests.app.test_share import open_link
 from ui.cache import fit_key
 from ui.text import escape_markdown as md
@@ -47,3 +47,26 @@ def test_a_fit_the_user_stopped_is_not_started_again_until_asked(app):
     assert not any("You stopped" in i.value for i in app.info)
     assert "Stopped" not in sidebar_text(app)
     assert app.session_state["last_good_fit"][1].random_state == seed
+
+
+def test_data_that_cannot_be_fitted_keep_the_previous_data_one_click_away(app):
+    bic_before = next(m.value for m in app.metric if m.label == "BIC")
+    # Reads fine, but has only two distinct points for the sidebar's three components.
+    upload(app, b"u,v\n1,2\n3,4\n1,2\n3,4\n1,2\n3,4\n", "two points.csv")
+    goto(app, "fit")
+    assert app.error and "distinct" in app.error[0].value
+    (back,) = [b for b in app.button if b.key == "back_to_previous"]
+    assert back.label == md("Back to blobs (600 points, 3 centres, spread 1, 1.4, 0.8, seed 7)")
+    back.click().run()
+    assert not app.exception and not app.error
+    assert next(m.value for m in app.metric if m.label == "BIC") == bic_before
+    assert md("blobs (600 points, 3 centres") in sidebar_text(app)
+    # The Data page shows the data brought back, and the file left behind is not loaded again.
+    goto(app, "data")
+    assert app.radio(key="source").value == "generate"
+    app.radio(key="source").set_value("upload").run()
+    assert [i.value for i in app.info] == [
+        "Choose a CSV file with a header row and numeric columns. Until then the app keeps working on: "
+        + md("blobs (600 points, 3 centres, spread 1, 1.4, 0.8, seed 7)")
+    ]
+    assert md("blobs (600 points, 3 centres") in sidebar_text(app)
