@@ -21,6 +21,7 @@ bench: $(VENV)/.dev-installed browser
 	$(BIN)/python -m bench.bench
 	$(BIN)/python -m bench.app_bench
 	$(BIN)/python -m bench.server_bench
+	$(BIN)/python -m bench.bounded_bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
