@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
 
 from .errors import DataError
 
@@ -90,6 +90,9 @@ _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
 # Cells read as missing (compared lower-case, after stripping spaces).
+#: Cells that are whole numbers as written (kept as integers), and the largest such a float holds exactly.
+_WHOLE_NUMBER = r"[+-]?\d+"
+_EXACT_INTEGERS = 2.0**53
 _NA_STRINGS = frozenset({"", "na", "n/a", "nan", "-nan", "null", "none", "#n/a", "#na", "<na>"})
 _NAME_CHARS = 60
 _LISTED = 5
@@ -140,8 +143,7 @@ class TableReport:
             f"Delimiter: {_DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}",
             f"Decimal mark: {'comma' if self.decimal == ',' else 'point'}",
             f"Header row: {'yes' if self.has_header else 'no'}",
-            f"Rows: {self.n_rows_read:,} read, {self.n_rows_kept:,} kept, "
-            f"{self.n_rows_dropped:,} dropped{_reason_list(self.dropped_reasons)}",
+            _file_rows(self.n_rows_read, self.n_rows_kept, self.dropped_reasons),
             *self.notes,
         )
 
@@ -153,9 +155,11 @@ class Table:
     Attributes
     ----------
     frame : pandas.DataFrame of shape (n_rows_kept, n_columns)
-        Columns whose cells are all numbers or blank are float64 (blank cells NaN).
-        A column with more numbers than text is object, holding floats and the text
-        cells as strings; any other column holds strings.
+        Columns whose cells are all whole numbers written without a decimal mark or
+        exponent (or blank) are nullable ``Int64`` (blank cells ``<NA>``), so they
+        are written back as they came; other columns of numbers or blanks are float64
+        (blank cells NaN). A column with more numbers than text is object, holding
+        floats and the text cells as strings; any other column holds strings.
     report : TableReport
     """
 
@@ -252,8 +256,9 @@ class FeatureReport:
         """The report as short lines of plain text, for showing to the user."""
         return (
             f"Columns: {', '.join(map(_quote, self.columns))}",
-            f"Rows: {self.n_rows:,} in the table, {self.n_used:,} used, "
-            f"{self.n_rows - self.n_used:,} dropped{_reason_list(self.dropped_reasons)}",
+            f"Rows fitted: {self.n_used:,} of the table's {self.n_rows:,}"
+            + (f"; {self.n_rows - self.n_used:,} left out{_reason_list(self.dropped_reasons)}"
+               if self.n_used < self.n_rows else ""),
         )
 
 
@@ -628,6 +633,8 @@ def _read_checked(text: str, sep: str, width: int, has_header: bool) -> pd.DataF
 
 def _column(raw: pd.Series, decimal: str) -> pd.Series:
     """A raw column as float64 if every non-blank cell is a number, else see ``Table``."""
+    if is_integer_dtype(raw.dtype) and not is_bool_dtype(raw.dtype) and raw.abs().max() <= _EXACT_INTEGERS:
+        return raw.astype("Int64")
     if is_numeric_dtype(raw.dtype):
         return raw.astype(np.float64)
     text = raw.astype(str).str.strip()
@@ -640,6 +647,10 @@ def _column(raw: pd.Series, decimal: str) -> pd.Series:
     parsed = ~np.isnan(values)
     n_text = int((~missing & ~parsed).sum())
     if n_text == 0:
+        if parsed.any() and text[~missing].str.fullmatch(_WHOLE_NUMBER).all() \
+                and np.abs(values[parsed]).max() <= _EXACT_INTEGERS:
+            return pd.Series(pd.array(np.where(parsed, values, 0).astype(np.int64), dtype="Int64"),
+                             index=raw.index).mask(missing)
         return pd.Series(values, index=raw.index)
     if parsed.sum() >= n_text:
         cells = text.to_numpy(dtype=object)
@@ -767,6 +778,18 @@ def _size(n_bytes: int) -> str:
             value = n_bytes / scale
             return f"{value:,.0f} {unit}" if value == int(value) else f"{value:,.1f} {unit}"
     return _count(n_bytes, "byte")
+
+
+def _file_rows(n_read: int, n_kept: int, reasons: Mapping[str, int]) -> str:
+    """'Rows in the file: 180; 178 read into the table, 2 skipped (...)', or '...: 178, all read into the table'.
+
+    With the 'Rows fitted' line of :class:`FeatureReport`, one account of the rows: the file's,
+    then the table's.
+    """
+    if n_kept == n_read:
+        return f"Rows in the file: {n_read:,}, all read into the table"
+    return f"Rows in the file: {n_read:,}; {n_kept:,} read into the table, {n_read - n_kept:,} skipped" \
+        f"{_reason_list(reasons)}"
 
 
 def _reason_list(reasons: Mapping[str, int]) -> str:

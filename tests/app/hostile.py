@@ -147,14 +147,14 @@ COLLAPSED = "collapsed onto a line or point"
 
 EXPECTED: dict[str, Expect] = {
     "constant_column.csv": unusable(
-        "Column 'y' has the same value in every used row, so it says nothing about clusters", "Rows: 4 read, 4 kept, 0 dropped"
+        "Column 'y' has the same value in every used row, so it says nothing about clusters", "Rows in the file: 4, all read into the table"
     ),
     "cp1252_headers.csv": parsed(
         "3 of 3 rows", "Encoding: Windows-1252 (Western European)", "Delimiter: semicolon (;)", "Decimal mark: comma",
         fit="warning", fit_message=COLLAPSED, columns=("Température", "Größe"),
     ),
-    "cr_only.csv": parsed("2 of 2 rows", "Rows: 2 read, 2 kept, 0 dropped", fit="error", fit_message=TWO_ROWS),
-    "crlf.csv": parsed("2 of 2 rows", "Rows: 2 read, 2 kept, 0 dropped", fit="error", fit_message=TWO_ROWS),
+    "cr_only.csv": parsed("2 of 2 rows", "Rows in the file: 2, all read into the table", fit="error", fit_message=TWO_ROWS),
+    "crlf.csv": parsed("2 of 2 rows", "Rows in the file: 2, all read into the table", fit="error", fit_message=TWO_ROWS),
     "duplicate_columns.csv": parsed(
         "2 of 2 rows", "Renamed duplicate column 'x' to 'x_2'.", "Column 4 had no name; named it column_4.",
         fit="error", fit_message=TWO_ROWS, columns=("x", "x_2"),
@@ -164,7 +164,7 @@ EXPECTED: dict[str, Expect] = {
     "gzip.csv": refused("This is a compressed archive (gzip), not a CSV file. Extract the CSV file from it first"),
     "header_only.csv": refused("The file has a header row but no data rows."),
     "huge_units.csv": parsed(
-        "30 of 30 rows", "Rows: 30 read, 30 kept, 0 dropped", fit="warning",
+        "30 of 30 rows", "Rows in the file: 30, all read into the table", fit="warning",
         fit_message="The model has 17 free parameters for 30 rows (1.8 rows per parameter",
     ),
     "identical_rows.csv": parsed(
@@ -172,11 +172,11 @@ EXPECTED: dict[str, Expect] = {
         fit_message="All rows are identical, so there is no spread to model. Choose data with at least two different points.",
     ),
     "mixed_text_numbers.csv": parsed(
-        "4 of 6 rows", "Rows: 6 in the table, 4 used, 2 dropped (2 text instead of a number)",
+        "4 of 6 rows", "Rows fitted: 4 of the table's 6; 2 left out (2 text instead of a number)",
         fit="warning", fit_message=COLLAPSED,
     ),
     "nan_inf_blank.csv": parsed(
-        "2 of 7 rows", "Rows: 7 in the table, 2 used, 5 dropped (3 missing value, 2 infinite value)",
+        "2 of 7 rows", "Rows fitted: 2 of the table's 7; 5 left out (3 missing value, 2 infinite value)",
         fit="error", fit_message=TWO_ROWS,
     ),
     "no_header.csv": parsed(
@@ -189,10 +189,10 @@ EXPECTED: dict[str, Expect] = {
     ),
     "pipe_separated.csv": parsed("3 of 3 rows", "Delimiter: vertical bar (|)", fit="warning", fit_message=COLLAPSED),
     "quoted_fields.csv": parsed(
-        "3 of 3 rows", "Rows: 3 read, 3 kept, 0 dropped", fit="warning", fit_message=COLLAPSED, columns=("x, in cm", "y"),
+        "3 of 3 rows", "Rows in the file: 3, all read into the table", fit="warning", fit_message=COLLAPSED, columns=("x, in cm", "y"),
     ),
     "ragged_rows.csv": parsed(
-        "3 of 3 rows", "Rows: 6 read, 3 kept, 3 dropped (3 wrong number of fields)",
+        "3 of 3 rows", "Rows in the file: 6; 3 read into the table, 3 skipped (3 wrong number of fields)",
         "Dropped 3 rows whose number of fields differs from the header row (2 fields): lines 3, 4, 7.",
         fit="warning", fit_message=COLLAPSED,
     ),
@@ -202,13 +202,13 @@ EXPECTED: dict[str, Expect] = {
     ),
     "tab_separated.tsv": parsed("3 of 3 rows", "Delimiter: tab", fit="warning", fit_message=COLLAPSED),
     "text_only.csv": unusable(
-        "text_only.csv has no numeric column; at least one is needed.", "Rows: 3 read, 3 kept, 0 dropped"
+        "text_only.csv has no numeric column; at least one is needed.", "Rows in the file: 3, all read into the table"
     ),
     "tiny_units.csv": parsed(
-        "30 of 30 rows", "Rows: 30 read, 30 kept, 0 dropped", fit="warning",
+        "30 of 30 rows", "Rows in the file: 30, all read into the table", fit="warning",
         fit_message="The model has 17 free parameters for 30 rows (1.8 rows per parameter",
     ),
-    "trailing_blank_lines.csv": parsed("2 of 2 rows", "Rows: 2 read, 2 kept, 0 dropped", fit="error", fit_message=TWO_ROWS),
+    "trailing_blank_lines.csv": parsed("2 of 2 rows", "Rows in the file: 2, all read into the table", fit="error", fit_message=TWO_ROWS),
     "two_points_repeated.csv": parsed(
         "50 of 50 rows", fit="error",
         fit_message="The data hold only 2 distinct point(s), so 3 components would have to share points and collapse. "
@@ -218,11 +218,11 @@ EXPECTED: dict[str, Expect] = {
     "utf16_be.csv": parsed("2 of 2 rows", "Encoding: UTF-16", "Delimiter: comma (,)", fit="error", fit_message=TWO_ROWS),
     "utf8_bom.csv": parsed("2 of 2 rows", "Encoding: UTF-8 with BOM", fit="error", fit_message=TWO_ROWS),
     "xss_names.csv": parsed(
-        "2 of 2 rows", "Rows: 2 read, 2 kept, 0 dropped", fit="error", fit_message=TWO_ROWS, columns=("value", ""),
+        "2 of 2 rows", "Rows in the file: 2, all read into the table", fit="error", fit_message=TWO_ROWS, columns=("value", ""),
     ),
     "zip_archive.csv": refused("This is a compressed archive (ZIP), not a CSV file."),
     "hostile/collinear.csv": parsed(
-        "36 of 36 rows", "Rows: 36 read, 36 kept, 0 dropped",
+        "36 of 36 rows", "Rows in the file: 36, all read into the table",
         fit="warning", fit_message="The feature columns are exact linear functions of each other",
     ),
     "hostile/more_components_than_rows.csv": parsed("2 of 2 rows", fit="error", fit_message=TWO_ROWS),
@@ -231,7 +231,7 @@ EXPECTED: dict[str, Expect] = {
     ),
     # All four numeric columns are fitted: 44 parameters of a full K = 3 model for 36 rows.
     "hostile/xss_columns.csv": parsed(
-        "36 of 36 rows", "Rows: 36 read, 36 kept, 0 dropped", columns=XSS_NUMERIC[:2], fit="warning",
+        "36 of 36 rows", "Rows in the file: 36, all read into the table", columns=XSS_NUMERIC[:2], fit="warning",
         fit_message="The model has 44 free parameters for 36 rows (0.8 rows per parameter",
     ),
 }

@@ -57,7 +57,7 @@ def test_data_page_previews_table_and_scatter(app):
 def test_upload_pick_columns_and_fit(app):
     upload(app, CSV, "my data.csv")
     detected = "\n".join(m.value for m in app.markdown)
-    assert md("Delimiter: comma") in detected and md("60 read, 60 kept, 0 dropped") in detected
+    assert md("Delimiter: comma") in detected and md("Rows in the file: 60, all read into the table") in detected
     assert app.selectbox(key="x_col").value == "a"
     assert app.selectbox(key="y_col").value == "b"
     assert "name" not in app.selectbox(key="x_col").options

@@ -67,3 +67,19 @@ def test_wrong_row_mask_is_refused(frame_and_fit):
     frame, used, result = frame_and_fit
     with pytest.raises(ValueError, match="used_rows must mark 6 of the frame's 8 rows; it marks 8 of 8."):
         labelled_csv(frame, result)
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(-(2**53), 2**53)), min_size=4, max_size=30)
+       .filter(lambda labels: any(n is not None for n in labels)))
+def test_whole_numbers_are_exported_as_they_were_uploaded(labels):
+    from gmm_core import feature_matrix, read_table
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=len(labels))
+    lines = ["x,label"] + [f"{v:.6f},{'' if n is None else n}" for v, n in zip(x, labels)]
+    table = read_table("\n".join(lines).encode())
+    assert table.frame["label"].dtype == "Int64"  # not 1.0, 2.0 (nor rounded beyond 2**53)
+    X, report = feature_matrix(table.frame, ["x"])
+    result = fit_gmm(X, n_components=1, n_init=1)
+    exported = labelled_csv(table.frame, result, used_rows=report.used_rows).decode().splitlines()
+    assert [line.split(",")[1] for line in exported[1:]] == ["" if n is None else str(n) for n in labels]

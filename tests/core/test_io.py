@@ -117,14 +117,14 @@ def test_blank_nan_and_inf_cells():
 
 def test_mostly_numeric_column_keeps_its_text_cells():
     frame = read_table((DATA / "mixed_text_numbers.csv").read_bytes()).frame
-    assert frame["x"].dtype == np.float64 and frame["y"].dtype == object
+    assert frame["x"].dtype == "Int64" and frame["y"].dtype == object  # x: whole numbers, as written
     assert frame["y"].tolist() == [2.0, "n/a?", 6.0, 8.0, "oops", 12.0]
 
 
 def test_ragged_rows_are_reported():
     report = read_table((DATA / "ragged_rows.csv").read_bytes()).report
     assert report.dropped_reasons == {"wrong number of fields": 3}
-    assert report.lines()[4] == "Rows: 6 read, 3 kept, 3 dropped (3 wrong number of fields)"
+    assert report.lines()[4] == "Rows in the file: 6; 3 read into the table, 3 skipped (3 wrong number of fields)"
     assert any("lines 3, 4, 7" in note for note in report.notes)
     with pytest.raises(TypeError):
         report.dropped_reasons["x"] = 1  # read-only
@@ -137,7 +137,7 @@ def test_report_lines():
         "Delimiter: semicolon (;)",
         "Decimal mark: comma",
         "Header row: yes",
-        "Rows: 3 read, 3 kept, 0 dropped",
+        "Rows in the file: 3, all read into the table",
     )
     bom = read_table((DATA / "utf8_bom.csv").read_bytes()).report.lines()
     assert bom[0] == "Encoding: UTF-8 with BOM"
@@ -258,7 +258,7 @@ def test_feature_matrix_drops_rows_by_first_reason():
     assert not report.used_rows.flags.writeable
     assert report.lines() == (
         "Columns: 'b', 'a'",
-        "Rows: 7 in the table, 3 used, 4 dropped (2 missing value, 1 infinite value, 1 text instead of a number)",
+        "Rows fitted: 3 of the table's 7; 4 left out (2 missing value, 1 infinite value, 1 text instead of a number)",
     )
 
 

@@ -57,7 +57,7 @@ def test_upload_pick_columns_change_covariance_and_see_the_fit_change(page):
     upload(page, "my data.csv", good_csv())
     report = page.get_by_test_id("stExpander").filter(has_text="What was detected in the file")
     expect(report).to_contain_text("Delimiter: comma (,)")
-    expect(report).to_contain_text(f"Rows: {GOOD_ROWS} read, {GOOD_ROWS} kept, 0 dropped")
+    expect(report).to_contain_text(f"Rows in the file: {GOOD_ROWS}, all read into the table")
     expect(page.locator(".st-key-x_col [role='combobox']")).to_have_value("a")
     choose(page, "y_col", "c")
     expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("columns a, c")
