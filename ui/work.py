@@ -96,7 +96,8 @@ def _watch(future: Future, work: Work, progress: Progress, *, key: str, label: s
         elapsed = time.monotonic() - began
         if status is not None:
             progress.report(*status(work))
-        bar.progress(min(progress.fraction or 0.0, 1.0), text=f"{label}: {progress.text} · {elapsed:,.0f} s")
+        done = f": {progress.text}" if progress.text else ""
+        bar.progress(min(progress.fraction or 0.0, 1.0), text=f"{label}{done} · {elapsed:,.0f} s")
     slot.empty()
 
 
