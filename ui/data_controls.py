@@ -101,6 +101,13 @@ def _uploaded() -> SourceTable | None:
             st.session_state[state.UPLOADED] = stored
     elif stored is not None:
         st.caption(f"Using {escape_markdown(stored.name)}, uploaded earlier. Choose a file to replace it.")
+    pending: state.LinkUpload | None = st.session_state.get(state.LINK_UPLOAD)
+    if pending is not None and (stored is None or stored.source["filename"] != pending.filename):
+        st.info(
+            f"The link you opened was made with {escape_markdown(pending.filename)}: upload it here to see its "
+            "view, with the columns it used.",
+            icon=":material/link:",
+        )
     if stored is None:
         st.info(
             "Choose a CSV file with a header row and numeric columns. Until then the app keeps "
@@ -204,8 +211,23 @@ def _reset_columns_for(table: SourceTable) -> None:
     if st.session_state.get(state.COLUMNS_FOR) == table.key:
         return
     st.session_state[state.COLUMNS_FOR] = table.key
-    _use_columns(table.default_columns)
+    asked = _link_columns(table)
+    _use_columns(table.default_columns if asked is None else asked[0])
+    if asked is not None:
+        st.session_state[state.STANDARDIZE] = asked[1]
     st.session_state[state.LABEL_COL] = table.default_label or NO_LABEL
+
+
+def _link_columns(table: SourceTable) -> tuple[tuple[str, ...], bool] | None:
+    """The columns and standardising of the link being answered, when ``table`` is the file it was made
+    with and has those columns; the link is answered once its file is uploaded, either way."""
+    pending: state.LinkUpload | None = st.session_state.get(state.LINK_UPLOAD)
+    if pending is None or table.source["kind"] != "upload" or table.source["filename"] != pending.filename:
+        return None
+    del st.session_state[state.LINK_UPLOAD]
+    if not pending.columns or not set(pending.columns) <= set(table.numeric_columns):
+        return None
+    return pending.columns, pending.standardize
 
 
 def preview(dataset: Dataset) -> None:

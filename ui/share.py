@@ -5,8 +5,8 @@ bar always holds a link to what is on screen; :func:`read_link` applies a link's
 parameters once per session, on its first run, before ``state.init`` fills in the
 defaults. Invalid values are ignored and named in a toast; settings whose fit could
 take longer than ``gmm_core.budget.LINK_SECONDS`` are lowered, with a toast saying
-so. An uploaded file cannot travel in a link, so uploaded data leave the data
-parameters out.
+so. An uploaded file cannot travel in a link: the link names it (``upload``) and its
+columns, and opens with a notice to upload it; its columns are chosen once it is.
 """
 
 from __future__ import annotations
@@ -32,10 +32,14 @@ from ui.dataset import (
     parse_spread,
     seed_dataset,
 )
+from ui.figures import ELLIPSE_LEVELS
+from ui.tables import CRITERIA
 from ui.text import escape_markdown
 from ui.widgets import MAX_SEED
 
 Parser = Callable[[str], object]
+#: Characters of a file or column name kept from a link.
+MAX_LINK_FILENAME = 200
 
 
 def _choice(options) -> Parser:
@@ -84,6 +88,40 @@ MODEL_PARAMS: dict[str, tuple[str, Parser]] = {
     "tol": (state.TOL, _number(1e-12, 1.0)),
     "max_iter": (state.MAX_ITER, _integer(1, 100_000)),
 }
+def _flag(text: str) -> bool:
+    """'1' or '0'."""
+    if text not in ("0", "1"):
+        raise ValueError(text)
+    return text == "1"
+
+
+def _k_range(text: str) -> tuple[int, int]:
+    """'2-7': a K range within 1..MAX_COMPONENTS."""
+    low, high = (int(part) for part in text.split("-"))
+    if not 1 <= low <= high <= state.MAX_COMPONENTS:
+        raise ValueError(text)
+    return low, high
+
+
+def _models(texts: list[str]) -> list[str]:
+    """One or more distinct models of the menu."""
+    if not texts or len(set(texts)) != len(texts) or not set(texts) <= set(MODEL_CHOICES):
+        raise ValueError(texts)
+    return [m for m in MODEL_CHOICES if m in texts]
+
+
+#: How the view is drawn and the sweep set up: query parameter -> (session-state key of its page
+#: widget, parser of the parameter, writer of the value). Written only when not the default.
+VIEW_PARAMS: dict[str, tuple[str, Parser, Callable]] = {
+    "level": (state.ELLIPSE_LEVEL, _choice(ELLIPSE_LEVELS), str),
+    "density": (state.SHOW_DENSITY, _flag, lambda on: "1" if on else "0"),
+    "uncertainty": (state.SHOW_UNCERTAINTY, _flag, lambda on: "1" if on else "0"),
+    "misclassified": (state.SHOW_MISCLASSIFIED, _flag, lambda on: "1" if on else "0"),
+    "sweep_k": (state.SWEEP_K_RANGE, _k_range, lambda pair: f"{pair[0]}-{pair[1]}"),
+    "sweep_models": (state.SWEEP_COV_TYPES, _models, list),
+    "sweep_n_init": (state.SWEEP_N_INIT, _integer(1, 50), str),
+    "criterion": (state.CRITERION, _choice(CRITERIA), str),
+}
 #: Query parameter (also the key of its Data page widget) -> (field of ``Generation``, parser).
 GENERATION_PARAMS: dict[str, tuple[str, Parser]] = {
     state.GEN_VARIANT: ("variant", _choice(VARIANT_NAMES)),
@@ -112,7 +150,14 @@ def link_params(model: Mapping[str, object], dataset: Dataset) -> dict[str, str 
         Strings, and a list for ``cols``; floats written with ``repr`` so they read back exactly.
     """
     params: dict[str, str | list[str]] = {name: str(model[key]) for name, (key, _) in MODEL_PARAMS.items()}
+    for name, (key, _, write) in VIEW_PARAMS.items():
+        if key in model and model[key] != state.PAGE_DEFAULTS[key]:
+            params[name] = write(model[key])
     source = dataset.table.source
+    pending: state.LinkUpload | None = model.get(state.LINK_UPLOAD)
+    if pending is not None and dataset.is_seed:  # the file is still to be uploaded: keep saying which
+        return params | {"upload": pending.filename, "cols": list(pending.columns),
+                         "standardize": "1" if pending.standardize else "0"}
     if source["kind"] == "builtin":
         params |= {"source": "builtin", "builtin": source["name"]}
     elif source["kind"] == "generated":
@@ -124,8 +169,8 @@ def link_params(model: Mapping[str, object], dataset: Dataset) -> dict[str, str 
             state.GEN_SPREAD: ",".join(map(repr, source["cluster_std"])),
             state.GEN_SEED: str(source["random_state"]),
         }
-    else:
-        return params
+    else:  # an uploaded file cannot travel: the link names it, and its columns
+        params["upload"] = source["filename"]
     return params | {"cols": list(dataset.columns), "standardize": "1" if dataset.standardize else "0"}
 
 
@@ -147,8 +192,16 @@ def read_link() -> None:
                 st.session_state[key] = parse(params[name])
             except ValueError:
                 ignored.append(name)
+    for name, (key, parse, _) in VIEW_PARAMS.items():
+        if name in params:
+            try:
+                st.session_state[key] = parse(params.get_all(name) if name == "sweep_models" else params[name])
+            except ValueError:
+                ignored.append(name)
     if "source" in params:
         ignored += _read_data(params)
+    elif "upload" in params:
+        _expect_upload(params)
     if ignored:
         st.toast(
             f"Ignored link settings that are not valid: {escape_markdown(', '.join(ignored))}.",
@@ -158,6 +211,18 @@ def read_link() -> None:
     notice = _clamp_to_budget(seed_dataset() if dataset is None else dataset)
     if notice:
         st.toast(notice, icon=":material/speed:")
+
+
+def _expect_upload(params) -> None:
+    """Remember the link's file and columns (used when that file is uploaded) and say what to do."""
+    filename = params["upload"][:MAX_LINK_FILENAME]
+    columns = tuple(name[:MAX_LINK_FILENAME] for name in params.get_all("cols")[: state.MAX_LINK_COLUMNS])
+    st.session_state[state.LINK_UPLOAD] = state.LinkUpload(filename, columns, params.get("standardize") == "1")
+    st.toast(
+        f"This link was made with the file {escape_markdown(filename)}, which cannot travel in a link. Upload it "
+        "on the Data page to restore the view; the model settings are the link's.",
+        icon=":material/upload_file:",
+    )
 
 
 def _clamp_to_budget(dataset: Dataset) -> str | None:

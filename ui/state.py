@@ -102,17 +102,29 @@ EM_MEANS_FOR = "em_means_for"  # what the initial-means editor was last filled f
 STARTS = "starts"  # ui.warm: {(content hash, FitSettings): ui.warm.Start or None}
 LAST_FIT = "last_fit"  # ui.warm.LastFit: the last model shown on large data
 LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.share)
+LINK_UPLOAD = "link_upload"  # ui.share.LinkUpload: the file a link was made with, not yet uploaded
 DATA_CHOICE = "data_choice"  # the DATA_WIDGETS values that made DATASET
 PREVIOUS_DATA = "previous_data"  # ui.state.DataChoice: the last data that could be fitted, before DATASET
 STOPPED = "stopped"  # ui.work.stop_key of the computation the user stopped last
 
 MAX_COMPONENTS = 15
+#: Most feature columns a link may name.
+MAX_LINK_COLUMNS = 200
 
 #: What makes the current data: the Data page's widgets and the last upload.
 DATA_WIDGETS = (
     SOURCE, BUILTIN, GEN_VARIANT, GEN_N_SAMPLES, GEN_CENTERS, GEN_SPREAD, GEN_SEED,
     X_COL, Y_COL, EXTRA_COLS, LABEL_COL, STANDARDIZE, COLUMNS_FOR, UPLOADED,
 )
+
+
+@dataclass(frozen=True)
+class LinkUpload:
+    """The file a link was made with, which the user has yet to upload, and the view's columns."""
+
+    filename: str
+    columns: tuple[str, ...]
+    standardize: bool
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,7 +3,7 @@ come back from them."""
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, goto, sidebar_text, upload
+from tests.app.conftest import APP, chart, goto, sidebar_text, traces, upload
 from ui.text import escape_markdown as md
 
 SEED_LINK = {
@@ -90,11 +90,56 @@ def test_invalid_link_values_are_ignored_and_named():
     assert at.query_params["n_components"] == "3"
 
 
-def test_uploaded_data_leave_the_data_out_of_the_link(app):
-    upload(app, b"a,b\n1,2\n3,4\n5,7\n8,1\n2,2\n", "mine.csv")
+MINE = b"a,b,c\n1,2,5\n3,4,1\n5,7,2\n8,1,9\n2,2,4\n6,3,3\n"
+
+
+def test_a_link_made_from_an_upload_names_the_file_and_restores_its_view_once_uploaded(app):
+    upload(app, MINE, "mine.csv")
+    app.selectbox(key="y_col").set_value("c").run()
+    app.number_input(key="n_components").set_value(2).run()
     params = dict(app.query_params)
-    assert "source" not in params and "cols" not in params
-    assert params["cov_type"] == "full"
+    assert "source" not in params  # the file itself cannot travel
+    assert (params["upload"], params["cols"], params["n_components"]) == ("mine.csv", ["a", "c"], "2")
+
+    at = open_link(params)
+    (toast,) = at.toast
+    assert toast.value == (
+        f"This link was made with the file {md('mine.csv')}, which cannot travel in a link. Upload it on the "
+        "Data page to restore the view; the model settings are the link's."
+    )
+    assert at.number_input(key="n_components").value == 2
+    assert at.query_params["upload"] == "mine.csv"  # a reload still knows the file
+    goto(at, "data")
+    at.radio(key="source").set_value("upload").run()
+    assert any(i.value.startswith(f"The link you opened was made with {md('mine.csv')}") for i in at.info)
+    at.file_uploader(key="upload").set_value(("mine.csv", MINE, "text/csv")).run()
+    assert (at.selectbox(key="x_col").value, at.selectbox(key="y_col").value) == ("a", "c")
+    assert at.query_params["cols"] == ["a", "c"]
+    assert not any(i.value.startswith("The link you opened") for i in at.info)
+
+
+def test_the_view_and_sweep_settings_travel_in_the_link():
+    link = SEED_LINK | {"level": "1σ", "density": "1", "misclassified": "0", "sweep_k": "2-5",
+                        "sweep_models": ["full", "EII"], "sweep_n_init": "4", "criterion": "ICL"}
+    at = open_link(link)
+    assert not at.toast
+    assert at.segmented_control(key="ellipse_level").value == "1σ"
+    assert at.toggle(key="show_density").value is True
+    assert at.toggle(key="show_misclassified").value is False
+    assert dict(at.query_params) == link
+    goto(at, "model_selection")
+    assert at.slider(key="sweep_k_range").value == (2, 5)
+    assert at.multiselect(key="sweep_cov_types").value == ["full", "EII"]
+    assert at.number_input(key="sweep_n_init").value == 4
+
+
+def test_the_same_link_draws_the_same_colours_in_every_session():
+    link = {"cov_type": "VEV", "n_components": "4", "seed": "3"}
+    colours = []
+    for _ in range(2):
+        spec = chart(open_link(link), "fit_chart")
+        colours.append([t["line"]["color"] for t in traces(spec, "ellipse")])
+    assert len(colours[0]) == 4 and colours[0] == colours[1]
 
 
 def ignored_settings(at: AppTest) -> str:
