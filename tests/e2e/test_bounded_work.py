@@ -93,3 +93,19 @@ def test_replayed_uploads_no_widget_uses_stay_within_the_session_budget(page, se
     growth = server.rss_mb() - before
     # Unbounded, the server would hold all REPLAYS x REPLAYED_MB = 240 MB of them.
     assert growth < SESSION_UPLOAD_BYTES / 1024**2 + 40, f"the server grew by {growth:.0f} MB"
+
+
+def test_changing_a_setting_stops_the_running_fit_and_fits_the_new_one(context, server):
+    page, _ = open_slow_fit(context, server)
+    start = time.monotonic()
+    field = page.locator(".st-key-n_components input")
+    field.fill("2")
+    field.press("Enter")
+    # The slow fit (about 40 s) is abandoned at once: the two-component model is shown within seconds.
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("full (VVV), K = 2", timeout=20_000)
+    expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=20_000)
+    wait_for_app(page)
+    assert time.monotonic() - start < 20
+    idle = cpu_over(server.pid, QUIET_SECONDS)
+    assert idle < IDLE_CPU, f"the server used {idle:.2f} s of CPU in {QUIET_SECONDS} s after the change"
+    page.close()
