@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from playwright.sync_api import expect
@@ -232,3 +234,42 @@ def test_four_columns_show_a_scatterplot_matrix(page, server):
     path.parent.mkdir(exist_ok=True)
     matrix.screenshot(path=str(path))
     keep_readme_picture(path, "pairs.png")
+
+
+@pytest.mark.start_page("data")
+def test_the_whole_journey_from_upload_to_a_script_that_prints_the_same_bic(page, tmp_path):
+    """Upload -> columns -> Fit -> a sidebar change (with the difference shown) -> Model selection ->
+    Export -> the downloaded scikit-learn script, run on the downloaded CSV, prints the app's BIC."""
+    use_uploads(page)
+    upload(page, "my data.csv", good_csv())
+    choose(page, "y_col", "c")
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("columns a, c")
+
+    goto(page, "fit")
+    full_bic = metrics(page)["BIC"]
+    choose(page, "cov_type", next(o for o in option_texts(page, "cov_type") if o.startswith("tied")))
+    expect(page.get_by_test_id("stSidebarUserContent")).to_contain_text("Model: tied (EEE), K = 3")
+    bic = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").filter(has_text="BIC"))
+    tied_bic = float(bic.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+    change = tied_bic - float(full_bic.replace(",", ""))
+    expect(bic.get_by_test_id("stMetricDelta")).to_have_text(f"{change:+,.2f} from full (VVV), K = 3")
+
+    goto(page, "model_selection")  # 60 rows: the 14 x 9 sweep runs by itself
+    expect(page.locator(".st-key-use_model")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart").filter(has_text="BIC (lower is better)")).to_be_visible()
+
+    goto(page, "export")
+    with page.expect_download() as csv_download:
+        page.locator(".st-key-download_csv button").click()
+    with page.expect_download() as script_download:
+        page.locator(".st-key-download_script button").click()
+    csv_path = tmp_path / csv_download.value.suggested_filename
+    csv_download.value.save_as(csv_path)
+    script = tmp_path / script_download.value.suggested_filename
+    script_download.value.save_as(script)
+    assert "GaussianMixture(" in script.read_text() and "covariance_type='tied'" in script.read_text()
+    printed = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120, check=True).stdout
+    lines = dict(line.split(": ", 1) for line in printed.splitlines() if ": " in line)
+    assert lines["labels agree"] == f"{GOOD_ROWS} of {GOOD_ROWS} rows"
+    assert f"{float(lines['BIC']):,.2f}" == f"{tied_bic:,.2f}"
