@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.special import logsumexp
 
 #: Ellipse levels offered in the app: probability mass, or "k sigma" in Mahalanobis units.
 SIGMA_LEVELS: tuple[float, ...] = (1.0, 2.0, 3.0)
@@ -73,6 +74,31 @@ def ellipse_points(
     outline = mean + (circle * semi_axes) @ eigenvectors.T
     outline[-1] = outline[0]  # exactly closed, whatever sin(2 pi) rounds to
     return outline
+
+
+def weighted_log_densities(points: np.ndarray, weights, means, covariances) -> np.ndarray:
+    """``log w_k + log N(x | mu_k, S_k)`` of each component at each row of ``points``.
+
+    Parameters
+    ----------
+    points : ndarray of shape (m, d)
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, d)
+    covariances : ndarray of shape (K, d, d)
+
+    Returns
+    -------
+    ndarray of shape (m, K)
+    """
+    return np.column_stack([
+        np.log(w) + stats.multivariate_normal(mean=m, cov=c, allow_singular=True).logpdf(points).reshape(-1)
+        for w, m, c in zip(weights, means, covariances)
+    ])
+
+
+def log_mixture_density(points: np.ndarray, weights, means, covariances) -> np.ndarray:
+    """``log sum_k w_k N(x | mu_k, S_k)`` at each row of ``points`` (shapes as :func:`weighted_log_densities`)."""
+    return logsumexp(weighted_log_densities(points, weights, means, covariances), axis=1)
 
 
 def marginal(means: np.ndarray, covariances: np.ndarray, columns):

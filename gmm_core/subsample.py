@@ -1,4 +1,6 @@
-"""Stratified subsamples, so that a sweep over a million rows can choose on a few thousand."""
+"""Subsamples: stratified ones, so that a sweep over a million rows can choose on a few thousand,
+and samples that keep every group in proportion, so that a chart of a million points shows a few
+thousand that look like them."""
 
 from __future__ import annotations
 
@@ -96,3 +98,52 @@ def stratified_subsample(
     members = np.split(order, np.cumsum(sizes)[:-1])
     rows = [rng.choice(group, size=count, replace=False) for group, count in zip(members, take) if count]
     return np.sort(np.concatenate(rows)).astype(np.int64, copy=False)
+
+
+def sample_by_group(groups: np.ndarray, cap: int, *, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most ``cap`` items, every group present, groups in proportion.
+
+    Parameters
+    ----------
+    groups : ndarray of shape (n,)
+        Group of each item (e.g. hard labels).
+    cap : int
+        Largest number of indices returned; all ``n`` when ``n <= cap``.
+    seed : int, default=0
+        Seed of the random choice within each group, so redraws show the same points.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    n = len(groups)
+    if n <= cap:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    values, inverse = np.unique(groups, return_inverse=True)
+    quotas = proportional_quotas(np.bincount(inverse), cap)
+    chosen = [
+        rng.choice(np.flatnonzero(inverse == g), size=quota, replace=False)
+        for g, quota in enumerate(quotas)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def proportional_quotas(sizes: np.ndarray, cap: int) -> np.ndarray:
+    """Integer shares of ``cap`` in proportion to ``sizes``, at least 1 for each non-empty group.
+
+    Assumes ``sizes.sum() > cap >= number of non-empty groups``.
+    """
+    sizes = np.asarray(sizes)
+    exact = sizes * cap / sizes.sum()
+    quotas = np.maximum(np.floor(exact).astype(int), (sizes > 0).astype(int))
+    # The minimum of one may overshoot: take back from the largest shares.
+    while quotas.sum() > cap:
+        quotas[np.argmax(quotas)] -= 1
+    # Rounding down may undershoot: hand out to the largest remainders.
+    for g in np.argsort(quotas - exact):
+        if quotas.sum() >= cap:
+            break
+        if quotas[g] < sizes[g]:
+            quotas[g] += 1
+    return quotas

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from gmm_core import MODEL_CHOICES, DataError, EMTrace, FitError, FitSettings, display_name
+from gmm_core.subsample import sample_by_group
 from ui import cache, state
 from ui.colours import match_slots
 from ui.dataset import Dataset, content_hash
@@ -54,7 +55,7 @@ def em_data(dataset: Dataset) -> EMData:
     n = len(dataset.X)
     if n <= EM_MAX_ROWS:
         return EMData(dataset.X, dataset.content_hash, n)
-    rows = np.sort(np.random.default_rng(0).choice(n, EM_MAX_ROWS, replace=False))
+    rows = sample_by_group(np.zeros(n, dtype=np.int8), EM_MAX_ROWS)  # one group: a uniform sample
     X = dataset.X[rows]
     return EMData(X, content_hash(X), n)
 

@@ -12,11 +12,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from scipy import stats
-from scipy.special import logsumexp
 
 from gmm_core import display_name, ellipse_points, example_covariances, marginal
-from gmm_core.geometry import EXAMPLE_MEANS
+from gmm_core.geometry import EXAMPLE_MEANS, log_mixture_density, weighted_log_densities
+from gmm_core.subsample import proportional_quotas, sample_by_group
 from ui.colours import component_colour, model_colour, model_dash, slot_marker
 from ui.tables import CRITERIA, best_index, eligible
 from ui.text import plotly_text
@@ -43,35 +42,6 @@ DENSITY_GRID = 120
 CHART_HEIGHT = 560
 
 
-def stratified_sample(groups: np.ndarray, cap: int, *, seed: int = 0) -> np.ndarray:
-    """Sorted indices of at most ``cap`` items, every group present, groups in proportion.
-
-    Parameters
-    ----------
-    groups : ndarray of shape (n,)
-        Group of each item (e.g. hard labels).
-    cap : int
-        Largest number of indices returned; all ``n`` when ``n <= cap``.
-    seed : int, default=0
-        Seed of the random choice within each group, so redraws show the same points.
-
-    Returns
-    -------
-    ndarray of int
-    """
-    n = len(groups)
-    if n <= cap:
-        return np.arange(n)
-    rng = np.random.default_rng(seed)
-    values, inverse = np.unique(groups, return_inverse=True)
-    quotas = _quotas(np.bincount(inverse), cap)
-    chosen = [
-        rng.choice(np.flatnonzero(inverse == g), size=quota, replace=False)
-        for g, quota in enumerate(quotas)
-    ]
-    return np.sort(np.concatenate(chosen))
-
-
 def heatmap_rows(responsibilities: np.ndarray, labels: np.ndarray, cap: int = MAX_HEATMAP_ROWS) -> np.ndarray:
     """Rows to show in the responsibility heatmap, in display order.
 
@@ -85,7 +55,7 @@ def heatmap_rows(responsibilities: np.ndarray, labels: np.ndarray, cap: int = MA
     if len(order) <= cap:
         return order
     sizes = np.bincount(labels, minlength=responsibilities.shape[1])
-    quotas = _quotas(sizes, cap)
+    quotas = proportional_quotas(sizes, cap)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     picks = [
         order[start + np.unique(np.linspace(0, size - 1, quota).round().astype(int))]
@@ -93,26 +63,6 @@ def heatmap_rows(responsibilities: np.ndarray, labels: np.ndarray, cap: int = MA
         if quota
     ]
     return np.concatenate(picks)
-
-
-def _quotas(sizes: np.ndarray, cap: int) -> np.ndarray:
-    """Integer shares of ``cap`` in proportion to ``sizes``, at least 1 for each non-empty group.
-
-    Assumes ``sizes.sum() > cap >= number of non-empty groups``.
-    """
-    sizes = np.asarray(sizes)
-    exact = sizes * cap / sizes.sum()
-    quotas = np.maximum(np.floor(exact).astype(int), (sizes > 0).astype(int))
-    # The minimum of one may overshoot: take back from the largest shares.
-    while quotas.sum() > cap:
-        quotas[np.argmax(quotas)] -= 1
-    # Rounding down may undershoot: hand out to the largest remainders.
-    for g in np.argsort(quotas - exact):
-        if quotas.sum() >= cap:
-            break
-        if quotas[g] < sizes[g]:
-            quotas[g] += 1
-    return quotas
 
 
 def _scatter_class(n_points: int):
@@ -128,7 +78,7 @@ def data_scatter(
     ``points`` of shape (n, 2) are sampled down to ``MAX_POINTS`` (stratified on ``groups``).
     """
     groups_array = np.zeros(len(points), dtype=int) if groups is None else np.asarray(groups)
-    shown = stratified_sample(groups_array, MAX_POINTS)
+    shown = sample_by_group(groups_array, MAX_POINTS)
     scatter = _scatter_class(len(shown))
     figure = go.Figure()
     for i, value in enumerate(np.unique(groups_array[shown])):
@@ -205,7 +155,7 @@ def univariate_fit(
     low = min(values.min(), float(np.min(means - 4 * sds)))
     high = max(values.max(), float(np.max(means + 4 * sds)))
     grid = np.linspace(low, high, 400)
-    densities = weights[:, None] * stats.norm.pdf(grid[None, :], means[:, None], sds[:, None])
+    densities = np.exp(weighted_log_densities(grid[:, None], weights, means[:, None], variances[:, None, None])).T
     figure = go.Figure(
         go.Histogram(
             x=values, xbins=_bins(values), histnorm="probability density", name="data", meta="data",
@@ -287,7 +237,7 @@ def fit_scatter(
     """
     K = len(weights)
     slots = np.arange(K) if slots is None else np.asarray(slots)
-    shown = stratified_sample(labels, MAX_POINTS)
+    shown = sample_by_group(labels, MAX_POINTS)
     # WebGL traces are drawn above SVG ones, so the overlays use the same class as the points.
     scatter = _scatter_class(len(shown))
     many = scatter is go.Scattergl
@@ -370,7 +320,7 @@ def fit_scatter(
         )
     if misclassified is not None and np.any(misclassified):
         wrong = shown[np.asarray(misclassified)[shown]]
-        wrong = wrong[stratified_sample(labels[wrong], MAX_MISCLASSIFIED_RINGS)]
+        wrong = wrong[sample_by_group(labels[wrong], MAX_MISCLASSIFIED_RINGS)]
         total = int(np.sum(misclassified))
         drawn = "" if len(wrong) == total else f"; {len(wrong):,} drawn"
         figure.add_trace(
@@ -434,7 +384,7 @@ def pairs_figure(
     n, m = points.shape
     K = len(means)
     slots = np.arange(K) if slots is None else np.asarray(slots)
-    shown = stratified_sample(labels, PAIRS_MAX_POINTS)
+    shown = sample_by_group(labels, PAIRS_MAX_POINTS)
     figure = make_subplots(rows=m, cols=m, horizontal_spacing=0.012, vertical_spacing=0.012)
     size = 3 if uncertainty is None else 2 + 10 * np.asarray(uncertainty)[shown]
     for row in range(m):
@@ -508,15 +458,6 @@ def _density_contours(points, weights, means, covariances) -> go.Contour:
         meta="density",
         hoverinfo="skip",
     )
-
-
-def log_mixture_density(points: np.ndarray, weights, means, covariances) -> np.ndarray:
-    """``log sum_k w_k N(x | mu_k, S_k)`` at each row of ``points``."""
-    terms = [
-        np.log(w) + stats.multivariate_normal(mean=m, cov=c, allow_singular=True).logpdf(points)
-        for w, m, c in zip(weights, means, covariances)
-    ]
-    return logsumexp(np.column_stack(terms), axis=1)
 
 
 def responsibility_heatmap(
@@ -771,7 +712,7 @@ def kmeans_comparison(
         Left 'gmm_points', right 'kmeans_points', and 'disagree' rings on the right
         where a point's cluster is not matched to its component.
     """
-    shown = stratified_sample(gmm_labels, MAX_POINTS)
+    shown = sample_by_group(gmm_labels, MAX_POINTS)
     scatter = _scatter_class(len(shown))
     figure = make_subplots(
         rows=1, cols=2, shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.04,

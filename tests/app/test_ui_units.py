@@ -66,15 +66,6 @@ def test_format_number():
     assert format_number(float("nan")) == "n/a"
 
 
-def test_stratified_sample_keeps_every_group_and_the_cap():
-    groups = np.r_[np.zeros(50_000, int), np.ones(30, int), np.full(5, 2)]
-    shown = figures.stratified_sample(groups, 1_000)
-    assert len(shown) == 1_000
-    assert set(groups[shown]) == {0, 1, 2}
-    assert np.all(np.diff(shown) > 0)
-    assert len(figures.stratified_sample(groups[:10], 1_000)) == 10
-
-
 def test_heatmap_rows_sorted_by_component_then_confidence():
     rng = np.random.default_rng(1)
     responsibilities = rng.dirichlet([1, 1, 1], size=2_000)

@@ -119,3 +119,18 @@ def test_the_picture_of_a_model_varies_exactly_the_terms_it_may(model):
     assert shared(terms.volume) == (volume == "E")
     assert shared(terms.shape) == (shape != "V")
     assert shared(np.abs(terms.orientation)) == (orientation != "V" or shape == "I")
+
+
+def test_the_mixture_density_integrates_to_one_and_its_terms_are_the_components():
+    from gmm_core.geometry import log_mixture_density, weighted_log_densities
+
+    weights, means = np.array([0.3, 0.7]), np.array([[0.0, 0.0], [3.0, 1.0]])
+    covariances = np.array([[[1.0, 0.3], [0.3, 0.5]], [[0.4, 0.0], [0.0, 2.0]]])
+    g = np.linspace(-8, 10, 361)
+    grid = np.column_stack([np.repeat(g, len(g)), np.tile(g, len(g))])
+    density = np.exp(log_mixture_density(grid, weights, means, covariances))
+    assert density.sum() * (g[1] - g[0]) ** 2 == pytest.approx(1.0, abs=1e-6)
+    terms = np.exp(weighted_log_densities(grid[:5], weights, means, covariances))
+    assert terms.shape == (5, 2)
+    expected = weights[1] * stats.multivariate_normal(means[1], covariances[1]).pdf(grid[:5])
+    np.testing.assert_allclose(terms[:, 1], expected, rtol=1e-12)

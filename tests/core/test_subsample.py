@@ -123,3 +123,14 @@ def test_candidates_are_scored_and_the_best_refitted_on_all_rows(large_blobs, su
 def test_invalid_max_rows(blobs):
     with pytest.raises(ValueError, match="max_rows must be None or an int >= 2; got 1."):
         sweep(blobs, max_rows=1)
+
+
+def test_a_sample_by_group_keeps_every_group_and_the_cap():
+    from gmm_core.subsample import sample_by_group
+
+    groups = np.r_[np.zeros(50_000, int), np.ones(30, int), np.full(5, 2)]
+    shown = sample_by_group(groups, 1_000)
+    assert len(shown) == 1_000
+    assert set(groups[shown]) == {0, 1, 2}
+    assert np.all(np.diff(shown) > 0)
+    assert len(sample_by_group(groups[:10], 1_000)) == 10
