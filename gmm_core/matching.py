@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.cluster import contingency_matrix
+from threadpoolctl import threadpool_limits
 
 
 def match_components(
@@ -214,3 +216,44 @@ def _check_covariances(name: str, value, shape: tuple[int, int, int]) -> np.ndar
     except np.linalg.LinAlgError:
         raise ValueError(f"{name} must be symmetric positive definite matrices.") from None
     return array
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansPartition:
+    """k-means beside a mixture: its clusters, its centres and how far it agrees with the mixture.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (n,)
+    centres : ndarray of shape (K, d)
+    agreement : float
+        Adjusted Rand index between the k-means clusters and the mixture's hard labels.
+    """
+
+    labels: np.ndarray
+    centres: np.ndarray
+    agreement: float
+
+    def agreement_with(self, true_labels) -> float:
+        """Adjusted Rand index between the k-means clusters and known classes."""
+        return float(adjusted_rand_score(true_labels, self.labels))
+
+
+def kmeans_partition(X, mixture_labels, *, n_clusters: int, random_state: int, n_init: int) -> KMeansPartition:
+    """scikit-learn's ``KMeans`` with a mixture's K, seed and restarts (one thread), beside its labels.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The data the mixture was fitted to.
+    mixture_labels : array-like of int, shape (n,)
+        The mixture's hard labels.
+    n_clusters, random_state, n_init : int
+        As the mixture's ``n_components``, ``random_state`` and ``n_init``.
+    """
+    with threadpool_limits(1):
+        model = KMeans(n_clusters=n_clusters, random_state=random_state, n_init=n_init).fit(X)
+    labels = model.labels_
+    labels.flags.writeable = False
+    model.cluster_centers_.flags.writeable = False
+    return KMeansPartition(labels, model.cluster_centers_, float(adjusted_rand_score(mixture_labels, labels)))

@@ -253,6 +253,23 @@ def sweep(
     )
 
 
+def best_row(table: pd.DataFrame, column: str = "bic", *, by_type: bool = False):
+    """Index of the eligible row (:func:`gmm_core.criteria.eligible`) of a :func:`sweep` table with the
+    lowest ``column`` ('bic', 'icl' or 'aic'), or a Series of them per covariance type.
+
+    Returns None (or an empty Series) when no row is eligible. The overall best by BIC of a
+    sweep on a subsample (one with a ``SUBSAMPLE_COLUMN``) is its ``best_bic`` row: the best
+    candidate by BIC on all rows, not the lowest subsample BIC.
+    """
+    candidates = table[eligible(table)]
+    if by_type:
+        return candidates.groupby("covariance_type", sort=False)[column].idxmin()
+    if column == "bic" and SUBSAMPLE_COLUMN in table.columns:
+        marked = table.index[table["best_bic"]]
+        return marked[0] if len(marked) else None
+    return None if candidates.empty else candidates[column].idxmin()
+
+
 def _score_and_refit(X, table, outcomes, settings, n_candidates, n_jobs, counter) -> dict:
     """Score the best subsample fits on all rows, mark and refit the best of them there.
 

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 from gmm_core import (
@@ -36,13 +35,14 @@ from gmm_core import (
     initial_means,
     sweep,
 )
-from gmm_core.selection import SUBSAMPLE_MAX_ROWS
+from gmm_core.selection import SUBSAMPLE_MAX_ROWS, best_row
 from gmm_core.subsample import stratified_subsample
-from gmm_core.fit import START_MAX_ROWS, read_only
+from gmm_core.fit import START_MAX_ROWS
+from gmm_core.matching import KMeansPartition, kmeans_partition
 from ui import memo
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
 from ui.em_figures import em_animation
-from ui.tables import best_index, model_label
+from ui.tables import model_label
 from ui.text import escape_markdown
 from ui.work import Progress, run_stoppable, stop_key
 
@@ -237,7 +237,7 @@ def _sweep_by_k(dataset: Dataset, ks, covariance_types, options: dict, progress,
     # sweep's order (covariance type, then k) and its single best_bic over the whole grid.
     order = table["covariance_type"].map({c: i for i, c in enumerate(covariance_types)})
     table = table.assign(_order=order).sort_values(["_order", "k"]).drop(columns="_order").reset_index(drop=True)
-    table["best_bic"] = table.index == best_index(table, "BIC")
+    table["best_bic"] = table.index == best_row(table, "bic")
     return table
 
 
@@ -308,22 +308,15 @@ def _start_key(means_init: np.ndarray) -> tuple:
 
 
 
-def kmeans(dataset: Dataset, settings: FitSettings) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's ``KMeans`` on ``dataset.X`` with the model's K, seed and restarts, cached.
-
-    Returns
-    -------
-    labels : ndarray of int, shape (n,)
-    centres : ndarray of shape (K, d)
-    """
-    k, seed, n_init = settings.n_components, int(settings.random_state), settings.n_init
-
-    def compute() -> tuple[np.ndarray, np.ndarray]:
-        with threadpool_limits(1):
-            model = KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(dataset.X)
-        return read_only(model.labels_), read_only(model.cluster_centers_)
-
-    return memo.shared().get_or_compute(("kmeans", dataset.content_hash, k, seed, n_init), compute)
+def kmeans(dataset: Dataset, result: FitResult) -> KMeansPartition:
+    """``gmm_core.kmeans_partition`` of ``dataset.X`` with ``result``'s K, seed and restarts, kept in ``ui.memo``."""
+    settings = result.settings
+    key = ("kmeans", dataset.content_hash, settings.n_components, int(settings.random_state), settings.n_init,
+           result.labels.tobytes())
+    return memo.shared().get_or_compute(key, lambda: kmeans_partition(
+        dataset.X, result.labels, n_clusters=settings.n_components, random_state=int(settings.random_state),
+        n_init=settings.n_init,
+    ))
 
 
 def _outcome(function, *args, **kwargs):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from sklearn.metrics import adjusted_rand_score
 
 from gmm_core import MODEL_MEANINGS, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
 from gmm_core.families import COLUMN_SCALE_EQUIVARIANT
@@ -154,7 +153,7 @@ def chart(dataset: Dataset, result: FitResult, slots: np.ndarray, match: LabelMa
         )
     if notes:
         st.caption(" ".join(notes))
-    _kmeans_side_by_side(dataset, result, slots, pair)
+    _kmeans_side_by_side(dataset, result, slots, pair, match)
 
 
 #: Columns whose spreads differ by more than this factor get the advice that units matter.
@@ -214,7 +213,8 @@ def pairs(dataset: Dataset, result: FitResult, slots: np.ndarray) -> None:
         )
 
 
-def _kmeans_side_by_side(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int]) -> None:
+def _kmeans_side_by_side(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int],
+                         match: LabelMatch | None) -> None:
     """k-means with the same K, seed and restarts beside the mixture's hard labels, and how much they agree.
 
     In an expander that runs its content only while open.
@@ -222,28 +222,28 @@ def _kmeans_side_by_side(dataset: Dataset, result: FitResult, slots: np.ndarray,
     expander = st.expander("Side by side with k-means", key=state.SHOW_KMEANS, on_change="rerun")
     if expander.open:
         with expander:
-            _kmeans_comparison(dataset, result, slots, pair)
+            _kmeans_comparison(dataset, result, slots, pair, match)
 
 
-def _kmeans_comparison(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int]) -> None:
+def _kmeans_comparison(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int],
+                       match: LabelMatch | None) -> None:
     """The k-means chart, the adjusted Rand indices and what tells the two methods apart."""
-    labels, centres = cache.kmeans(dataset, result.settings)
+    partition = cache.kmeans(dataset, result)
     # Clusters take the colour of the component whose mean is nearest to their centre.
-    cluster_slots = match_slots(result.means, slots, centres)
+    cluster_slots = match_slots(result.means, slots, partition.centres)
     figure = figures.kmeans_comparison(
-        np.asarray(dataset.X)[:, pair], result.labels, slots, labels, cluster_slots,
+        np.asarray(dataset.X)[:, pair], result.labels, slots, partition.labels, cluster_slots,
         axis_names=tuple(dataset.axis_name(dataset.columns[i]) for i in pair),
     )
     st.plotly_chart(figure, key="kmeans_chart")
     cells = st.columns(3)
     cells[0].metric(
-        "ARI, k-means vs mixture", f"{adjusted_rand_score(result.labels, labels):.3f}",
+        "ARI, k-means vs mixture", f"{partition.agreement:.3f}",
         help="Adjusted Rand index between the two partitions: 1 when they are the same up to renaming.",
     )
-    truth = dataset.known_labels
-    if truth is not None:
-        cells[1].metric("ARI, mixture vs known labels", f"{adjusted_rand_score(truth, result.labels):.3f}")
-        cells[2].metric("ARI, k-means vs known labels", f"{adjusted_rand_score(truth, labels):.3f}")
+    if match is not None:
+        cells[1].metric("ARI, mixture vs known labels", f"{match.adjusted_rand_index:.3f}")
+        cells[2].metric("ARI, k-means vs known labels", f"{partition.agreement_with(dataset.known_labels):.3f}")
     st.caption(
         "k-means makes hard, round, equally sized clusters: each point belongs to its nearest centre. The "
         "mixture is soft: each point has a probability for every component (the uncertainty layer above), "

@@ -7,7 +7,7 @@ import pandas as pd
 
 from gmm_core import FitResult, bic_evidence, covariance_terms, display_name
 from gmm_core.criteria import eligible as eligible_rows
-from gmm_core.selection import SUBSAMPLE_COLUMN
+from gmm_core.selection import best_row
 
 #: Criteria offered for model choice: label -> sweep column. Lower is better for each.
 CRITERIA: dict[str, str] = {"BIC": "bic", "ICL": "icl", "AIC": "aic"}
@@ -82,20 +82,8 @@ def eligible(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def best_index(table: pd.DataFrame, criterion: str = "BIC", *, by_type: bool = False):
-    """Index of the eligible row with the lowest criterion, or a Series of them per covariance type.
-
-    Returns None (or an empty Series) when no row is eligible. The overall best by BIC of
-    a sweep on a subsample (one with a ``SUBSAMPLE_COLUMN``) is its ``best_bic`` row: the
-    best candidate by BIC on all rows, not the lowest subsample BIC.
-    """
-    column = CRITERIA[criterion]
-    candidates = eligible(table)
-    if by_type:
-        return candidates.groupby("covariance_type", sort=False)[column].idxmin()
-    if criterion == "BIC" and SUBSAMPLE_COLUMN in table.columns:
-        marked = table.index[table["best_bic"]]
-        return marked[0] if len(marked) else None
-    return None if candidates.empty else candidates[column].idxmin()
+    """``gmm_core.selection.best_row`` by a criterion's display name ('BIC', 'ICL' or 'AIC')."""
+    return best_row(table, CRITERIA[criterion], by_type=by_type)
 
 
 def sweep_table(table: pd.DataFrame, criterion: str = "BIC") -> pd.DataFrame:
