@@ -8,6 +8,7 @@ st.set_page_config(page_title="GMM Explorer", page_icon=":material/scatter_plot:
 uploads.bound_upload_memory()  # once per server
 share.read_link()  # a shared link's settings, on the first run of a session
 state.init()
+st.session_state.pop(state.CURRENT_VIEW, None)  # the current fit is computed once per run
 summary = widgets.sidebar()
 st.navigation(
     [

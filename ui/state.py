@@ -105,6 +105,7 @@ LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.sha
 LINK_UPLOAD = "link_upload"  # ui.share.LinkUpload: the file a link was made with, not yet uploaded
 DATA_CHOICE = "data_choice"  # the DATA_WIDGETS values that made DATASET
 PREVIOUS_DATA = "previous_data"  # ui.state.DataChoice: the last data that could be fitted, before DATASET
+CURRENT_VIEW = "current_view"  # (what it was made for, ui.widgets.FitView) of this run of the script
 STOPPED = "stopped"  # ui.work.stop_key of the computation the user stopped last
 
 MAX_COMPONENTS = 15

@@ -161,9 +161,23 @@ class FitView:
 
 
 def current_fit() -> FitView:
-    """Fit the sidebar's model to the current data (cached); fall back to the last good fit on error."""
+    """Fit the sidebar's model to the current data (cached); fall back to the last good fit on error.
+
+    Computed once per run of the script (the page's call, then the sidebar's summary): the
+    view is kept in ``state.CURRENT_VIEW`` with what it was computed for.
+    """
     dataset = state.dataset()
     settings = state.fit_settings()
+    made_for = (dataset.content_hash, settings, st.session_state.get(state.STOPPED))
+    kept = st.session_state.get(state.CURRENT_VIEW)
+    if kept is not None and kept[0] == made_for:
+        return kept[1]
+    view = _current_fit(dataset, settings)
+    st.session_state[state.CURRENT_VIEW] = (made_for, view)
+    return view
+
+
+def _current_fit(dataset: Dataset, settings: FitSettings) -> FitView:
     try:
         start = warm.start_for(dataset, settings)
         result = cache.fit(dataset, settings, start)

@@ -266,6 +266,17 @@ def test_switching_pages_and_unrelated_widgets_never_refit(app, monkeypatch):
     assert len(calls) == 1
 
 
+def test_the_current_fit_is_made_once_per_run_for_page_and_sidebar(app, monkeypatch):
+    import ui.widgets
+
+    calls = []
+    real = ui.widgets._current_fit
+    monkeypatch.setattr(ui.widgets, "_current_fit", lambda *args: calls.append(1) or real(*args))
+    app.number_input(key="n_components").set_value(2).run()
+    assert calls == [1]  # the Fit page's, reused by the sidebar's summary
+    assert "**Model:** " + md("full (VVV), K = 2") in sidebar_text(app)
+
+
 def test_fits_are_keyed_on_the_data_content(app):
     rows = [f"{x:.3f},{y:.3f}\n" for x, y in np.random.default_rng(3).normal(size=(80, 2))]
     upload(app, b"u,v\n" + "".join(rows).encode(), "one.csv")
