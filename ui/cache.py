@@ -11,10 +11,8 @@ setting is not retried on every rerun; the public functions raise them again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -30,7 +28,6 @@ from gmm_core import (
     FitSettings,
     em_trace,
     fit_gmm,
-    SubsampleInfo,
     Work,
     initial_means,
     sweep,
@@ -39,31 +36,13 @@ from gmm_core.selection import SUBSAMPLE_MAX_ROWS, best_row
 from gmm_core.subsample import stratified_subsample
 from gmm_core.fit import START_MAX_ROWS
 from gmm_core.matching import KMeansPartition, kmeans_partition
-from ui import memo
+from ui import memo, state
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
 from ui.em_figures import em_animation
 from ui.tables import model_label
 from ui.text import escape_markdown
 from ui.work import Progress, run_stoppable, stop_key
 
-if TYPE_CHECKING:  # ui.warm uses this module
-    from ui.warm import Start
-
-
-@dataclass(frozen=True, eq=False)
-class SweepRecord:
-    """A finished sweep: the table of ``gmm_core.sweep`` and what it was run on.
-
-    ``subsample`` says how the sweep chose on a subsample (see :func:`run_sweep`), else None.
-    """
-
-    content_hash: str
-    ks: tuple[int, ...]
-    covariance_types: tuple[str, ...]
-    n_init: int
-    settings: dict
-    table: pd.DataFrame
-    subsample: SubsampleInfo | None = None
 
 
 def generated(generation: Generation) -> SourceTable:
@@ -127,7 +106,7 @@ def subsample_fit(dataset: Dataset, settings: FitSettings) -> tuple[int, dict] |
     )
 
 
-def fit(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> FitResult:
+def fit(dataset: Dataset, settings: FitSettings, start: state.Start | None = None) -> FitResult:
     """``gmm_core.fit_gmm`` on ``dataset.X``, kept in the shared ``ui.memo`` cache, keyed on the data's
     content hash, every setting and the start.
 
@@ -159,7 +138,7 @@ def fit(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> 
     return _raise_error(outcome)
 
 
-def fit_key(dataset: Dataset, settings: FitSettings, start: Start | None = None) -> tuple:
+def fit_key(dataset: Dataset, settings: FitSettings, start: state.Start | None = None) -> tuple:
     """The cache key of :func:`fit`'s result."""
     return "fit", dataset.content_hash, tuple(asdict(settings).items()), None if start is None else start.key
 
@@ -174,9 +153,9 @@ def run_sweep(
     n_init: int,
     settings: FitSettings,
     progress: Callable[[int, int], None] | None = None,
-    previous: SweepRecord | None = None,
+    previous: state.SweepRecord | None = None,
     work: Work | None = None,
-) -> SweepRecord:
+) -> state.SweepRecord:
     """``gmm_core.sweep`` over ``ks`` and ``covariance_types`` with the sidebar's other settings.
 
     Up to ``ui.dataset.LARGE_DATA_ROWS`` rows it runs one K at a time (its covariance types in
@@ -212,7 +191,7 @@ def run_sweep(
     else:
         table = _sweep_by_k(dataset, ks, covariance_types, options, progress, work)
         subsample = None
-    return SweepRecord(
+    return state.SweepRecord(
         content_hash=dataset.content_hash,
         ks=ks,
         covariance_types=covariance_types,

@@ -15,7 +15,6 @@ from ui.colours import match_slots
 from ui.dataset import Dataset, content_hash
 from ui.em_figures import em_comparison
 from ui.text import escape_markdown, format_number
-from ui.widgets import FitView
 
 PERSIST = {"persist_state": "session"}
 #: EM iterations at most in a trace: an animation needs no more.
@@ -150,7 +149,7 @@ def plot_pair(dataset: Dataset) -> tuple[int, int]:
     return columns.index(x), columns.index(y)
 
 
-def like_fit(view: FitView, trace: EMTrace) -> np.ndarray:
+def like_fit(view: state.FitView, trace: EMTrace) -> np.ndarray:
     """Colour slots of a trace's components: those of the matching components of the Fit page's model."""
     last = trace.n_frames - 1
     if view.result is None:
@@ -180,7 +179,7 @@ def _trace(data: EMData, settings: FitSettings, init: str, covariance_type: str,
 
 
 def animation(
-    dataset: Dataset, data: EMData, settings: FitSettings, view: FitView, *,
+    dataset: Dataset, data: EMData, settings: FitSettings, view: state.FitView, *,
     init: str, covariance_type: str, start: np.ndarray,
 ) -> None:
     """EM from ``start`` under ``covariance_type``, animated, with its log-likelihood and a summary."""
@@ -228,7 +227,7 @@ def collapse_message(group: tuple[int, ...]) -> str:
 
 
 def same_start(
-    dataset: Dataset, data: EMData, settings: FitSettings, view: FitView, *, init: str, start: np.ndarray
+    dataset: Dataset, data: EMData, settings: FitSettings, view: state.FitView, *, init: str, start: np.ndarray
 ) -> None:
     """The one start run under every model: small multiples, likelihoods and a table."""
     traces: dict[str, EMTrace | str] = {}

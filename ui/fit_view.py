@@ -14,7 +14,7 @@ from ui.colours import match_slots
 from ui.dataset import Dataset
 from ui.tables import component_table, parameter_table, terms_table
 from ui.text import escape_markdown, format_number
-from ui.widgets import FitView, show_lines
+from ui.widgets import show_lines
 
 PERSIST = {"persist_state": "session"}
 MAX_CROSSTAB_ROWS = 100
@@ -53,7 +53,7 @@ def metrics(result: FitResult, before: tuple[str, float] | None = None) -> None:
     )
 
 
-def start_notice(dataset: Dataset, view: FitView) -> None:
+def start_notice(dataset: Dataset, view: state.FitView) -> None:
     """Say where a warm-started fit started (see ``ui.warm``), and offer a fit from scratch."""
     if view.start is None or view.result is None:
         return

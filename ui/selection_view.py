@@ -3,7 +3,6 @@ the evidence for the best model and its stability across seeds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,6 @@ from gmm_core.budget import STABILITY_MAX_ROWS
 from gmm_core.selection import SUBSAMPLE_COLUMN, SUBSAMPLE_MAX_ROWS
 from gmm_core.subsample import stratified_subsample
 from ui import cache, figures, state, warm
-from ui.cache import SweepRecord
 from ui.dataset import Dataset
 from ui.tables import CRITERIA, best_index, eligible, evidence_table, model_label, sweep_table, top_models
 from ui.text import escape_markdown, format_number
@@ -96,7 +94,7 @@ def sweep_controls(dataset: Dataset) -> None:
         previous = st.session_state.get(state.SWEEP)
         large = dataset.is_large
 
-        def task(work: Work, progress: Progress) -> SweepRecord:
+        def task(work: Work, progress: Progress) -> state.SweepRecord:
             def report(done: int, total: int) -> None:
                 if large:  # counts fits on the subsample, then scorings and the refit on all rows
                     text = f"{done} of {total} fits and scorings"
@@ -139,7 +137,7 @@ def adopt_model(covariance_type: str, k: int) -> None:
     st.session_state[state.N_COMPONENTS] = int(k)
     st.session_state[state.ADOPTED] = (covariance_type, int(k))
     dataset = state.dataset()
-    record: SweepRecord | None = st.session_state.get(state.SWEEP)
+    record: state.SweepRecord | None = st.session_state.get(state.SWEEP)
     if record is not None and record.subsample is not None and record.content_hash == dataset.content_hash:
         warm.start_from_sweep(dataset, state.fit_settings(), record.subsample)
 
@@ -149,7 +147,7 @@ def _reset_choice() -> None:
     st.session_state.pop(state.CHOSEN_MODEL, None)
 
 
-def results(record: SweepRecord) -> None:
+def results(record: state.SweepRecord) -> None:
     """Curves of BIC, AIC and ICL, the model choice with "Use this model", and the sortable table."""
     table = record.table
     if record.subsample is not None:
@@ -266,7 +264,7 @@ def _choose(table, criterion: str, best, left, right) -> None:
         st.page_link("app_pages/fit.py", label="See it on the Fit page", icon=":material/scatter_plot:")
 
 
-def evidence(record: SweepRecord) -> None:
+def evidence(record: state.SweepRecord) -> None:
     """The recommendation in words, naming the runner-up, and every eligible model's gap to the best."""
     st.subheader("Evidence")
     table = record.table
@@ -296,18 +294,7 @@ def evidence(record: SweepRecord) -> None:
     )
 
 
-@dataclass(frozen=True, eq=False)
-class StabilityRecord:
-    """A finished stability run (``gmm_core.restart_stability``) and what it was run on."""
-
-    content_hash: str
-    ks: tuple[int, ...]
-    covariance_types: tuple[str, ...]
-    result: StabilityResult
-    rows: int  # the rows it refitted (a subsample of large data)
-
-
-def stability_controls(dataset: Dataset, record: SweepRecord) -> None:
+def stability_controls(dataset: Dataset, record: state.SweepRecord) -> None:
     """Number of seeds and the Run button; a run refits the sweep's grid once per seed and stores its record."""
     st.subheader("Stability across restarts")
     st.caption(
@@ -345,7 +332,7 @@ def stability_controls(dataset: Dataset, record: SweepRecord) -> None:
     except (DataError, FitError) as exc:
         st.error(escape_markdown(exc))
         return
-    st.session_state[state.STABILITY] = StabilityRecord(
+    st.session_state[state.STABILITY] = state.StabilityRecord(
         dataset.content_hash, record.ks, record.covariance_types, result, len(X)
     )
 
@@ -358,9 +345,9 @@ def stability_rows(dataset: Dataset, settings: FitSettings) -> np.ndarray:
     return dataset.X[stratified_subsample(dataset.X, max_rows=STABILITY_MAX_ROWS, random_state=settings.random_state)]
 
 
-def stability_results(dataset: Dataset, record: SweepRecord) -> None:
+def stability_results(dataset: Dataset, record: state.SweepRecord) -> None:
     """BIC spread per model, win shares and the agreement between the chosen model's restarts."""
-    run: StabilityRecord | None = st.session_state.get(state.STABILITY)
+    run: state.StabilityRecord | None = st.session_state.get(state.STABILITY)
     if run is None:
         return
     if (run.content_hash, run.ks, run.covariance_types) != (dataset.content_hash, record.ks, record.covariance_types):

@@ -7,8 +7,11 @@ Widget keys are the keys of the widgets that write them; page widgets use
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from gmm_core import (
@@ -18,7 +21,10 @@ from gmm_core import (
     DEFAULT_SWEEP_N_INIT,
     DEFAULT_TOL,
     MODEL_CHOICES,
+    FitResult,
     FitSettings,
+    StabilityResult,
+    SubsampleInfo,
 )
 from ui.dataset import SEED_GENERATION, Dataset, seed_dataset
 
@@ -93,19 +99,19 @@ DATASET = "dataset"  # ui.dataset.Dataset: the data every page works on
 UPLOADED = "uploaded"  # ui.dataset.SourceTable: the last uploaded file that was read without error
 COLUMNS_FOR = "columns_for"  # key of the table the column widgets were last set for
 LAST_GOOD_FIT = "last_good_fit"  # (content hash, FitSettings) of the last fit that worked
-SWEEP = "sweep"  # ui.cache.SweepRecord: the last sweep and what it was run on
+SWEEP = "sweep"  # SweepRecord: the last sweep and what it was run on
 SWEEP_TRIED = "sweep_tried"  # content hash of the data a sweep last ran (or failed) on by itself
 ADOPTED = "adopted"  # (covariance type, K) last set by "Use this model"
-COLOURS = "colours"  # ui.widgets.ColourMemory: the last fit drawn and its components' colour slots
-STABILITY = "stability"  # ui.selection_view.StabilityRecord: the last stability run and what it was run on
+COLOURS = "colours"  # ColourMemory: the last fit drawn and its components' colour slots
+STABILITY = "stability"  # StabilityRecord: the last stability run and what it was run on
 EM_MEANS_FOR = "em_means_for"  # what the initial-means editor was last filled for
-STARTS = "starts"  # ui.warm: {(content hash, FitSettings): ui.warm.Start or None}
-LAST_FIT = "last_fit"  # ui.warm.LastFit: the last model shown on large data
+STARTS = "starts"  # {(content hash, FitSettings): Start or None} (ui.warm)
+LAST_FIT = "last_fit"  # LastFit: the last model shown on large data
 LINK_READ = "link_read"  # set once the URL's query parameters were read (ui.share)
-LINK_UPLOAD = "link_upload"  # ui.share.LinkUpload: the file a link was made with, not yet uploaded
+LINK_UPLOAD = "link_upload"  # LinkUpload: the file a link was made with, not yet uploaded
 DATA_CHOICE = "data_choice"  # the DATA_WIDGETS values that made DATASET
-PREVIOUS_DATA = "previous_data"  # ui.state.DataChoice: the last data that could be fitted, before DATASET
-CURRENT_VIEW = "current_view"  # (what it was made for, ui.widgets.FitView) of this run of the script
+PREVIOUS_DATA = "previous_data"  # DataChoice: the last data that could be fitted, before DATASET
+CURRENT_VIEW = "current_view"  # (what it was made for, FitView) of this run of the script
 STOPPED = "stopped"  # ui.work.stop_key of the computation the user stopped last
 
 MAX_COMPONENTS = 15
@@ -117,6 +123,98 @@ DATA_WIDGETS = (
     SOURCE, BUILTIN, GEN_VARIANT, GEN_N_SAMPLES, GEN_CENTERS, GEN_SPREAD, GEN_SEED,
     X_COL, Y_COL, EXTRA_COLS, LABEL_COL, STANDARDIZE, COLUMNS_FOR, UPLOADED,
 )
+
+
+# Records held in session state (which key holds which is said beside the key above).
+
+
+@dataclass(frozen=True, eq=False)
+class Start:
+    """Where a fit starts: ``fit_gmm``'s ``weights_init``, ``means_init`` and ``covariances_init``.
+
+    ``origin`` says, for the page, which model they come from; ``key`` identifies the
+    values for the fit cache.
+    """
+
+    origin: str
+    params: dict
+    key: str
+
+    @classmethod
+    def of(cls, origin: str, params: dict) -> "Start":
+        digest = hashlib.sha256()
+        for name in sorted(params):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(params[name], dtype=np.float64).tobytes())
+        return cls(origin=origin, params=dict(params), key=digest.hexdigest())
+
+
+@dataclass(frozen=True, eq=False)
+class LastFit:
+    """The last model shown on large data, as a start for the next fit."""
+
+    content_hash: str
+    columns: tuple[str, ...]
+    standardize: bool
+    n_rows: int
+    settings: FitSettings
+    start: Start
+
+
+@dataclass(frozen=True, eq=False)
+class FitView:
+    """The model to show: the sidebar's, or the last one that worked when the sidebar's cannot be fitted.
+
+    ``slots`` holds the colour slot of each component of ``result`` (see ``ui.widgets.colour_slots``);
+    ``start`` is where EM started when it did not start from scratch (see ``ui.warm``).
+    """
+
+    result: FitResult | None
+    error: str | None = None
+    stopped: str | None = None  # the model the user stopped fitting, when they did
+    slots: np.ndarray | None = None
+    start: Start | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ColourMemory:
+    """The last fit drawn: the data and settings it was fitted with, its components and their slots,
+    its BIC, and the model drawn before it on the same data (label, BIC), if any."""
+
+    content_hash: str
+    settings: FitSettings
+    means: np.ndarray
+    covariances: np.ndarray
+    slots: np.ndarray
+    bic: float
+    before: tuple[str, float] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SweepRecord:
+    """A finished sweep: the table of ``gmm_core.sweep`` and what it was run on.
+
+    ``subsample`` says how the sweep chose on a subsample (see ``ui.cache.run_sweep``), else None.
+    """
+
+    content_hash: str
+    ks: tuple[int, ...]
+    covariance_types: tuple[str, ...]
+    n_init: int
+    settings: dict
+    table: pd.DataFrame
+    subsample: SubsampleInfo | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class StabilityRecord:
+    """A finished stability run (``gmm_core.restart_stability``) and what it was run on."""
+
+    content_hash: str
+    ks: tuple[int, ...]
+    covariance_types: tuple[str, ...]
+    result: StabilityResult
+    rows: int  # the rows it refitted (a subsample of large data)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,6 @@ model shown then. "Fit from scratch" pins a pair to a fit from ``init_params``.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
 import numpy as np
 import streamlit as st
 
@@ -32,40 +29,7 @@ MAX_ROW_CHANGE = 0.1
 MAX_STARTS = 64
 
 
-@dataclass(frozen=True, eq=False)
-class Start:
-    """Where a fit starts: ``fit_gmm``'s ``weights_init``, ``means_init`` and ``covariances_init``.
-
-    ``origin`` says, for the page, which model they come from; ``key`` identifies the
-    values for the fit cache.
-    """
-
-    origin: str
-    params: dict
-    key: str
-
-    @classmethod
-    def of(cls, origin: str, params: dict) -> "Start":
-        digest = hashlib.sha256()
-        for name in sorted(params):
-            digest.update(name.encode())
-            digest.update(np.ascontiguousarray(params[name], dtype=np.float64).tobytes())
-        return cls(origin=origin, params=dict(params), key=digest.hexdigest())
-
-
-@dataclass(frozen=True, eq=False)
-class LastFit:
-    """The last model shown on large data, as a start for the next fit."""
-
-    content_hash: str
-    columns: tuple[str, ...]
-    standardize: bool
-    n_rows: int
-    settings: FitSettings
-    start: Start
-
-
-def start_for(dataset: Dataset, settings: FitSettings) -> Start | None:
+def start_for(dataset: Dataset, settings: FitSettings) -> state.Start | None:
     """The start of the fit of ``settings`` to ``dataset``: None for a fit from scratch.
 
     Small data always fit from scratch. On large data the pair keeps the start it was
@@ -82,7 +46,7 @@ def start_for(dataset: Dataset, settings: FitSettings) -> Start | None:
     starts = _starts()
     pair = (dataset.content_hash, settings)
     if pair not in starts:
-        last: LastFit | None = st.session_state.get(state.LAST_FIT)
+        last: state.LastFit | None = st.session_state.get(state.LAST_FIT)
         if last is not None and _small_change(last, dataset, settings):
             _set(pair, last.start)
         else:
@@ -94,7 +58,7 @@ def remember(dataset: Dataset, result: FitResult) -> None:
     """Keep ``result`` as the start of the next new fit on large data."""
     if not dataset.is_large:
         return
-    last: LastFit | None = st.session_state.get(state.LAST_FIT)
+    last: state.LastFit | None = st.session_state.get(state.LAST_FIT)
     if (
         last is not None
         and (last.content_hash, last.settings) == (dataset.content_hash, result.settings)
@@ -107,13 +71,13 @@ def remember(dataset: Dataset, result: FitResult) -> None:
         f"reg_covar {settings.reg_covar:g}, tol {settings.tol:g}, max_iter {settings.max_iter}, "
         f"on {result.n_samples:,} rows)"
     )
-    st.session_state[state.LAST_FIT] = LastFit(
+    st.session_state[state.LAST_FIT] = state.LastFit(
         content_hash=dataset.content_hash,
         columns=tuple(dataset.columns),
         standardize=dataset.standardize,
         n_rows=result.n_samples,
         settings=settings,
-        start=Start.of(origin, result.as_start()),
+        start=state.Start.of(origin, result.as_start()),
     )
 
 
@@ -127,7 +91,7 @@ def start_from_sweep(dataset: Dataset, settings: FitSettings, subsample: Subsamp
     if params is None:
         return
     origin = f"its fit to the stratified subsample of {subsample.rows:,} rows in the sweep"
-    _set((dataset.content_hash, settings), Start.of(origin, params))
+    _set((dataset.content_hash, settings), state.Start.of(origin, params))
 
 
 def fit_from_scratch(dataset: Dataset, settings: FitSettings) -> None:
@@ -135,16 +99,16 @@ def fit_from_scratch(dataset: Dataset, settings: FitSettings) -> None:
     _set((dataset.content_hash, settings), None)
 
 
-def _from_subsample(dataset: Dataset, settings: FitSettings) -> Start | None:
+def _from_subsample(dataset: Dataset, settings: FitSettings) -> state.Start | None:
     """The start from the best of the restarts on a stratified subsample, or None when that fails."""
     fitted = cache.subsample_fit(dataset, settings)
     if fitted is None:
         return None
     rows, params = fitted
-    return Start.of(f"the best of {settings.n_init} restarts on a stratified subsample of {rows:,} rows", params)
+    return state.Start.of(f"the best of {settings.n_init} restarts on a stratified subsample of {rows:,} rows", params)
 
 
-def _small_change(last: LastFit, dataset: Dataset, settings: FitSettings) -> bool:
+def _small_change(last: state.LastFit, dataset: Dataset, settings: FitSettings) -> bool:
     same_initialisation = all(
         getattr(last.settings, name) == getattr(settings, name)
         for name in ("n_components", "covariance_type", "n_init", "random_state", "init_params")
@@ -158,7 +122,7 @@ def _starts() -> dict:
     return st.session_state.setdefault(state.STARTS, {})
 
 
-def _set(pair: tuple, start: Start | None) -> None:
+def _set(pair: tuple, start: state.Start | None) -> None:
     starts = _starts()
     starts.pop(pair, None)
     starts[pair] = start

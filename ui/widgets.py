@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -145,22 +144,7 @@ def dataset_caption(dataset: Dataset) -> str:
     return escape_markdown(f"{n_used:,} of {len(dataset.used_rows):,} rows · {listed}{scaled}")
 
 
-@dataclass(frozen=True, eq=False)
-class FitView:
-    """The model to show: the sidebar's, or the last one that worked when the sidebar's cannot be fitted.
-
-    ``slots`` holds the colour slot of each component of ``result`` (see :func:`colour_slots`);
-    ``start`` is where EM started when it did not start from scratch (see ``ui.warm``).
-    """
-
-    result: FitResult | None
-    error: str | None = None
-    stopped: str | None = None  # the model the user stopped fitting, when they did
-    slots: np.ndarray | None = None
-    start: warm.Start | None = None
-
-
-def current_fit() -> FitView:
+def current_fit() -> state.FitView:
     """Fit the sidebar's model to the current data (cached); fall back to the last good fit on error.
 
     Computed once per run of the script (the page's call, then the sidebar's summary): the
@@ -177,7 +161,7 @@ def current_fit() -> FitView:
     return view
 
 
-def _current_fit(dataset: Dataset, settings: FitSettings) -> FitView:
+def _current_fit(dataset: Dataset, settings: FitSettings) -> state.FitView:
     try:
         start = warm.start_for(dataset, settings)
         result = cache.fit(dataset, settings, start)
@@ -186,12 +170,12 @@ def _current_fit(dataset: Dataset, settings: FitSettings) -> FitView:
         error = None if stopped else str(exc)
         last = st.session_state.get(state.LAST_GOOD_FIT)
         if not last or last[0] != dataset.content_hash or last[1] == settings:
-            return FitView(result=None, error=error, stopped=stopped)
+            return state.FitView(result=None, error=error, stopped=stopped)
         try:
             start = warm.start_for(dataset, last[1])
             fallback = cache.fit(dataset, last[1], start)
         except Stopped:
-            return FitView(result=None, error=error, stopped=stopped)
+            return state.FitView(result=None, error=error, stopped=stopped)
         return _numbered_by_colour(dataset, fallback, start, error=error, stopped=stopped)
     st.session_state[state.LAST_GOOD_FIT] = (dataset.content_hash, settings)
     warm.remember(dataset, result)
@@ -199,31 +183,17 @@ def _current_fit(dataset: Dataset, settings: FitSettings) -> FitView:
 
 
 def _numbered_by_colour(dataset: Dataset, result: FitResult, start, error: str | None = None,
-                        stopped: str | None = None) -> FitView:
+                        stopped: str | None = None) -> state.FitView:
     """The view of ``result`` with its components numbered in the order of their colour slots, so a
     component keeps its number as it keeps its colour when the model changes (tables, charts, export)."""
     slots = colour_slots(dataset, result)
     order = np.argsort(slots, kind="stable")
-    return FitView(result=result.reordered(order), error=error, slots=slots[order], start=start, stopped=stopped)
-
-
-@dataclass(frozen=True, eq=False)
-class ColourMemory:
-    """The last fit drawn: the data and settings it was fitted with, its components and their slots,
-    its BIC, and the model drawn before it on the same data (label, BIC), if any."""
-
-    content_hash: str
-    settings: FitSettings
-    means: np.ndarray
-    covariances: np.ndarray
-    slots: np.ndarray
-    bic: float
-    before: tuple[str, float] | None = None
+    return state.FitView(result=result.reordered(order), error=error, slots=slots[order], start=start, stopped=stopped)
 
 
 def model_before(dataset: Dataset, result: FitResult) -> tuple[str, float] | None:
     """(label, BIC) of the model shown before ``result`` on the same data, for "what changed"."""
-    memory: ColourMemory | None = st.session_state.get(state.COLOURS)
+    memory: state.ColourMemory | None = st.session_state.get(state.COLOURS)
     if memory is None or memory.content_hash != dataset.content_hash or memory.settings != result.settings:
         return None
     return memory.before
@@ -236,7 +206,7 @@ def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
     and take their slots, so a component keeps its colour when K, the covariance type
     or the seed changes; the first fit on new data gets slots ``0 .. K - 1``.
     """
-    memory: ColourMemory | None = st.session_state.get(state.COLOURS)
+    memory: state.ColourMemory | None = st.session_state.get(state.COLOURS)
     same_data = memory is not None and memory.content_hash == dataset.content_hash
     # The same settings can give another model: a warm start, then a fit from scratch.
     if same_data and memory.settings == result.settings and np.array_equal(memory.means, result.means):
@@ -250,7 +220,7 @@ def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
         slots = np.arange(result.n_components)
     before = (model_label(memory.settings.n_components, memory.settings.covariance_type), memory.bic) \
         if same_data else None
-    st.session_state[state.COLOURS] = ColourMemory(
+    st.session_state[state.COLOURS] = state.ColourMemory(
         dataset.content_hash, result.settings, result.means, result.covariances, slots, result.bic, before
     )
     return slots
@@ -264,7 +234,7 @@ def fit_heading(dataset: Dataset, result: FitResult) -> None:
     )
 
 
-def show_fit_problem(view: FitView) -> None:
+def show_fit_problem(view: state.FitView) -> None:
     """Say why the sidebar's model cannot be fitted (or that the user stopped it), what to do, and which
     model is shown instead."""
     if view.stopped:
