@@ -123,12 +123,10 @@ def test_oversized_inputs_are_refused_with_a_clear_message(name):
 
 
 def test_uploader_enforces_the_app_upload_limit():
-    from ui.dataset import MAX_UPLOAD_MB
-
     at = open_app()
     goto(at, "data")
     at.radio(key="source").set_value("upload").run()
-    assert at.file_uploader(key="upload").proto.max_upload_size_mb == MAX_UPLOAD_MB
+    assert at.file_uploader(key="upload").proto.max_upload_size_mb == 50
 
 
 # ---------------------------------------------------------------- fitting problems
@@ -229,11 +227,11 @@ def test_large_upload_is_sampled_for_display():
     upload(at, large_csv(50_000), "large.csv")
     assert "50,000 of 50,000 rows" in plain(sidebar_text(at))
     assert len(at.dataframe[0].value) == 200
-    assert n_points(chart(at, "data_scatter"), "data") == figures.MAX_POINTS
+    assert n_points(chart(at, "data_scatter"), "data") == 20_000  # figures.MAX_POINTS: the browser draws a sample
     assert "Showing a sample of 20,000 of 50,000 points." in texts(at.caption)
     goto(at, "fit")
     spec = chart(at, "fit_chart")
-    assert n_points(spec, "points") == figures.MAX_POINTS
+    assert n_points(spec, "points") == 20_000  # figures.MAX_POINTS: the browser draws a sample
     assert all(trace["type"] == "scattergl" for trace in traces(spec, "points"))
     heatmap = chart(at, "responsibility_heatmap")["data"][0]
     assert len(heatmap["text"]) <= figures.MAX_HEATMAP_ROWS

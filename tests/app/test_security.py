@@ -61,7 +61,7 @@ def test_config_is_locked_down_for_a_single_user():
     assert server["enableXsrfProtection"] is True
     assert server["enableCORS"] is True
     assert server["enableStaticServing"] is False
-    assert server["maxUploadSize"] == MAX_UPLOAD_MB
+    assert server["maxUploadSize"] == MAX_UPLOAD_MB == 50  # MB, as the README and the uploader say
     assert MAX_UPLOAD_MB * 1024**2 <= core_io.MAX_BYTES
     assert browser["gatherUsageStats"] is False
     assert client["showErrorDetails"] == "none"
