@@ -20,14 +20,4 @@ if dataset.X.shape[1] == 1:
         "ellipses; the Fit page shows this one-column model as a histogram with its densities."
     )
     st.stop()
-init, covariance_type = em_view.controls()
-data = em_view.em_data(dataset)
-start = em_view.start_means(dataset, data, settings, init)
-if start is not None:
-    em_view.animation(dataset, data, settings, view, init=init, covariance_type=covariance_type, start=start)
-    st.subheader("The same start under each covariance type")
-    st.caption(
-        "The starting means above, run to convergence under each covariance type: open rings mark the "
-        "start, crosses where EM ended. Colours follow the matching components of the Fit page's model."
-    )
-    em_view.same_start(dataset, data, settings, view, init=init, start=start)
+em_view.explorer(dataset, settings, view)

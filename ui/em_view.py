@@ -49,6 +49,24 @@ class EMData:
     n_total: int
 
 
+@st.fragment
+def explorer(dataset: Dataset, settings: FitSettings, view: state.FitView) -> None:
+    """The start's controls, EM in motion and the same start under each covariance type: a fragment,
+    so a new start or covariance type reruns this block alone."""
+    init, covariance_type = controls()
+    data = em_data(dataset)
+    start = start_means(dataset, data, settings, init)
+    if start is None:
+        return
+    animation(dataset, data, settings, view, init=init, covariance_type=covariance_type, start=start)
+    st.subheader("The same start under each covariance type")
+    st.caption(
+        "The starting means above, run to convergence under each covariance type: open rings mark the "
+        "start, crosses where EM ended. Colours follow the matching components of the Fit page's model."
+    )
+    same_start(dataset, data, settings, view, init=init, start=start)
+
+
 def em_data(dataset: Dataset) -> EMData:
     """``dataset.X``, or a fixed random sample of ``EM_MAX_ROWS`` of its rows."""
     n = len(dataset.X)
