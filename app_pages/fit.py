@@ -17,7 +17,9 @@ result = view.result
 if result is not None:
     widgets.fit_heading(dataset, result)
     fit_view.start_notice(dataset, view)
-    fit_view.metrics(result, widgets.model_before(dataset, result))
+    before = widgets.model_before(dataset, result)
+    fit_view.metrics(result, before)
+    fit_view.changes(result, view.slots, before)
     fit_view.fit_warnings(result)
     fit_view.diagnostics(dataset, result)
     match = fit_view.label_match(dataset, result)

@@ -257,3 +257,28 @@ def kmeans_partition(X, mixture_labels, *, n_clusters: int, random_state: int, n
     labels.flags.writeable = False
     model.cluster_centers_.flags.writeable = False
     return KMeansPartition(labels, model.cluster_centers_, float(adjusted_rand_score(mixture_labels, labels)))
+
+
+#: A component whose mean moved less than this many of its own standard deviations stayed put.
+MOVED_SD = 0.5
+
+
+def mean_shifts(before_means: np.ndarray, before_covariances: np.ndarray, after_means: np.ndarray) -> np.ndarray:
+    """How far each component's mean moved, in standard deviations of the component it was.
+
+    Parameters
+    ----------
+    before_means : ndarray of shape (K, d)
+    before_covariances : ndarray of shape (K, d, d)
+    after_means : ndarray of shape (K, d)
+        Row k of each is the same component, before and after.
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        ``sqrt((m'_k - m_k)^T S_k^{-1} (m'_k - m_k))``: the Mahalanobis distance of the new mean
+        from the old one under the old covariance (1: one standard deviation along that direction).
+    """
+    shift = np.asarray(after_means, dtype=float) - np.asarray(before_means, dtype=float)
+    solved = np.linalg.solve(np.asarray(before_covariances, dtype=float), shift[..., None])[..., 0]
+    return np.sqrt(np.maximum(np.einsum("kd,kd->k", shift, solved), 0.0))

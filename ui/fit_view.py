@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from gmm_core import MODEL_MEANINGS, FitResult, LabelMatch, fit_diagnostics, marginal, match_labels
+from gmm_core.matching import MOVED_SD, mean_shifts
 from gmm_core.families import COLUMN_SCALE_EQUIVARIANT
 from gmm_core.scaling import spread_ratio
 from ui import cache, figures, state, warm
@@ -20,12 +21,12 @@ PERSIST = {"persist_state": "session"}
 MAX_CROSSTAB_ROWS = 100
 
 
-def metrics(result: FitResult, before: tuple[str, float] | None = None) -> None:
+def metrics(result: FitResult, before: state.ShownBefore | None = None) -> None:
     """Log-likelihood (total and per sample), BIC, AIC, ICL, parameters and convergence in one row;
-    with ``before`` (label, BIC of the model shown before), the BIC's change from it."""
+    with ``before`` (the model shown before), the BIC's change from it."""
     sign = "Lower is better (scikit-learn's sign); mclust reports the negative"
     top, bottom = st.columns(4), st.columns(4)
-    change = None if before is None else f"{result.bic - before[1]:+,.2f} from {before[0]}"
+    change = None if before is None else f"{result.bic - before.bic:+,.2f} from {before.label}"
     top[0].metric(
         "BIC", format_number(result.bic), delta=change, delta_color="inverse",
         help=f"{sign}: {format_number(-result.bic)}." + ("" if before is None else " The change is from the model "
@@ -51,6 +52,24 @@ def metrics(result: FitResult, before: tuple[str, float] | None = None) -> None:
         f"{runs} ({initialisation}max_iter {settings.max_iter}, reg_covar {settings.reg_covar:g}) "
         f"on {result.n_samples:,} rows."
     )
+
+
+def changes(result: FitResult, slots: np.ndarray, before: state.ShownBefore | None) -> None:
+    """Which components moved, appeared or went since the model shown before (matched by colour)."""
+    if before is None:
+        return
+    earlier = {int(slot): j for j, slot in enumerate(before.slots)}
+    earlier_number = {slot: i + 1 for i, slot in enumerate(sorted(earlier))}  # as they were numbered then
+    kept = [k for k, slot in enumerate(slots) if int(slot) in earlier]
+    rows = [earlier[int(slots[k])] for k in kept]
+    shifts = mean_shifts(before.means[rows], before.covariances[rows], result.means[kept]) if kept else []
+    parts = [f"component {k + 1} moved {shift:.1f} sd" for k, shift in zip(kept, shifts) if shift >= MOVED_SD]
+    parts += [f"component {k + 1} is new" for k, slot in enumerate(slots) if int(slot) not in earlier]
+    parts += [f"the earlier component {earlier_number[slot]} is gone"
+              for slot in sorted(set(earlier) - {int(s) for s in slots})]
+    if not parts:
+        parts = [f"every component stayed within {MOVED_SD} sd of where it was"]
+    st.caption(f"Since {escape_markdown(before.label)}: {'; '.join(parts)} (matched by colour).")
 
 
 def start_notice(dataset: Dataset, view: state.FitView) -> None:

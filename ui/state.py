@@ -177,9 +177,21 @@ class FitView:
 
 
 @dataclass(frozen=True, eq=False)
+class ShownBefore:
+    """The model drawn before the current one on the same data: its label, BIC, and components
+    (means (K, d), covariances (K, d, d)) with their colour slots (K,), in the fit's own order."""
+
+    label: str
+    bic: float
+    means: np.ndarray
+    covariances: np.ndarray
+    slots: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class ColourMemory:
     """The last fit drawn: the data and settings it was fitted with, its components and their slots,
-    its BIC, and the model drawn before it on the same data (label, BIC), if any."""
+    its BIC, and the model drawn before it on the same data, if any."""
 
     content_hash: str
     settings: FitSettings
@@ -187,7 +199,7 @@ class ColourMemory:
     covariances: np.ndarray
     slots: np.ndarray
     bic: float
-    before: tuple[str, float] | None = None
+    before: ShownBefore | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -191,8 +191,8 @@ def _numbered_by_colour(dataset: Dataset, result: FitResult, start, error: str |
     return state.FitView(result=result.reordered(order), error=error, slots=slots[order], start=start, stopped=stopped)
 
 
-def model_before(dataset: Dataset, result: FitResult) -> tuple[str, float] | None:
-    """(label, BIC) of the model shown before ``result`` on the same data, for "what changed"."""
+def model_before(dataset: Dataset, result: FitResult) -> state.ShownBefore | None:
+    """The model shown before ``result`` on the same data, for "what changed"."""
     memory: state.ColourMemory | None = st.session_state.get(state.COLOURS)
     if memory is None or memory.content_hash != dataset.content_hash or memory.settings != result.settings:
         return None
@@ -218,8 +218,10 @@ def colour_slots(dataset: Dataset, result: FitResult) -> np.ndarray:
         )
     else:
         slots = np.arange(result.n_components)
-    before = (model_label(memory.settings.n_components, memory.settings.covariance_type), memory.bic) \
-        if same_data else None
+    before = state.ShownBefore(
+        model_label(memory.settings.n_components, memory.settings.covariance_type), memory.bic, memory.means,
+        memory.covariances, memory.slots,
+    ) if same_data else None
     st.session_state[state.COLOURS] = state.ColourMemory(
         dataset.content_hash, result.settings, result.means, result.covariances, slots, result.bic, before
     )

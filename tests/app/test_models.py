@@ -166,3 +166,13 @@ def test_a_component_keeps_its_number_as_it_keeps_its_colour_when_the_model_chan
         table = table_with(app, "mean petal_length").sort_values("mean petal_length")
         numbers[model] = table["component"].tolist()  # setosa (shortest petals) first
     assert len({tuple(n) for n in numbers.values()}) == 1, numbers
+
+
+def test_a_sidebar_change_says_which_components_moved_appeared_or_went(app):
+    app.number_input(key="n_components").set_value(4).run()
+    (line,) = [c.value for c in app.caption if c.value.startswith("Since ")]
+    assert line.startswith("Since " + md("full (VVV), K = 3") + ": ")
+    assert line.count(" is new") == 1 and line.endswith(" (matched by colour).")
+    app.number_input(key="n_components").set_value(3).run()
+    (line,) = [c.value for c in app.caption if c.value.startswith("Since ")]
+    assert line.count("is gone") == 1

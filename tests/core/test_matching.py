@@ -178,3 +178,14 @@ def test_bad_label_arrays_are_refused():
         match_labels([1, 2, 3], [1, 2])
     with pytest.raises(ValueError, match="missing values"):
         match_labels([1.0, np.nan], [0, 1])
+
+
+@given(st.floats(-3, 3), st.floats(0.1, 10), st.floats(0, 2 * np.pi))
+def test_a_mean_moved_along_its_own_axis_moves_that_many_standard_deviations(steps, scale, angle):
+    from gmm_core.matching import mean_shifts
+
+    axis = np.array([np.cos(angle), np.sin(angle)])
+    covariance = scale**2 * np.outer(axis, axis) + 1e-2 * np.outer(axis[::-1] * [1, -1], axis[::-1] * [1, -1])
+    before = np.array([[1.0, -2.0]])
+    after = before + steps * scale * axis
+    np.testing.assert_allclose(mean_shifts(before, covariance[None], after), [abs(steps)], rtol=1e-8, atol=1e-9)
