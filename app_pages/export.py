@@ -6,6 +6,8 @@ from ui import export_view, state, widgets
 
 st.title("Export")
 dataset = state.dataset()
+if st.session_state.get(state.LINK_UPLOAD) is not None:
+    widgets.seed_notice(dataset)  # what is exported is not the file the link was made with
 view = widgets.current_fit()
 widgets.show_fit_problem(view)
 result = view.result

@@ -6,11 +6,7 @@ from ui import fit_view, state, widgets
 
 st.title("Fit")
 dataset = state.dataset()
-if dataset.is_seed:
-    st.page_link(
-        "app_pages/data.py", icon=":material/upload_file:",
-        label="This is the seed example (600 generated points). Upload your own CSV or pick other data on the Data page.",
-    )
+widgets.seed_notice(dataset)
 view = widgets.current_fit()
 widgets.show_fit_problem(view)
 result = view.result

@@ -269,6 +269,19 @@ def show_fit_problem(view: state.FitView) -> None:
             )
 
 
+def seed_notice(dataset: Dataset) -> None:
+    """On the seed example, a link to the Data page: naming the file a shared link was made with, when
+    the user has yet to upload it (``state.LINK_UPLOAD``)."""
+    if not dataset.is_seed:
+        return
+    pending: state.LinkUpload | None = st.session_state.get(state.LINK_UPLOAD)
+    label = "This is the seed example (600 generated points). Upload your own CSV or pick other data on the Data page."
+    if pending is not None:
+        label = (f"The link you opened was made with {escape_markdown(pending.filename)}, which cannot travel in a "
+                 "link: this is the seed example until you upload that file on the Data page.")
+    st.page_link("app_pages/data.py", icon=":material/upload_file:", label=label)
+
+
 def show_data_error(error: DataError) -> None:
     """Show a ``DataError`` and say which data stay in use."""
     st.error(escape_markdown(error))

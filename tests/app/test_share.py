@@ -109,6 +109,11 @@ def test_a_link_made_from_an_upload_names_the_file_and_restores_its_view_once_up
     )
     assert at.number_input(key="n_components").value == 2
     assert at.query_params["upload"] == "mine.csv"  # a reload still knows the file
+    goto(at, "export")  # what would be exported is the seed example, and the page says so
+    assert [link.label for link in at.get("page_link")] == [
+        f"The link you opened was made with {md('mine.csv')}, which cannot travel in a link: this is the seed "
+        "example until you upload that file on the Data page."
+    ]
     goto(at, "data")
     at.radio(key="source").set_value("upload").run()
     assert any(i.value.startswith(f"The link you opened was made with {md('mine.csv')}") for i in at.info)
