@@ -882,7 +882,8 @@ def warm_up() -> None:
         start_from_responsibilities(Z, resp, code, psi, 1e-6, weights, means, cov, shape, orient, scale)
         for accelerate in (False, True):
             em(Z, code, weights.copy(), means.copy(), cov.copy(), shape, orient, scale, psi, 1e-6, 1e-3, AITKEN, 5,
-               accelerate, 1e-5, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)), np.empty((0, 2, 2, 2)))
+               accelerate, 1e-5, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)),
+               np.empty((0, 2, 2, 2)))
         responsibilities(Z, weights, means, cov, is_diagonal(code), resp)
         relative_smallest_variances(cov, psi)
 

@@ -3,7 +3,6 @@ the evidence for the best model and its stability across seeds."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import streamlit as st
