@@ -24,7 +24,6 @@ One run on a shared 2-core machine: read the times as rough.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from bench.server_bench import (
     versions,
 )
 from gmm_core.budget import CACHE_MAX_BYTES, LINK_SECONDS, SESSION_UPLOAD_BYTES, STABILITY_MAX_ROWS
-from tests.e2e.conftest import CHROMIUM_ARGS, ROOT, chromium_path, wait_for_app
+from tests.e2e.conftest import CHROMIUM_ARGS, ROOT, chromium_path, cpu_seconds, wait_for_app
 
 RESULTS = ROOT / "bench" / "BOUNDED_RESULTS.md"
 #: The issue's hostile links: (what, address), ``{rows}`` the generated rows.
@@ -62,12 +61,6 @@ UPLOAD_ROWS = 1_000_000
 QUICK_ROWS = 100_000
 #: Generous (ms): a 2-core shared machine under load.
 WORK_TIMEOUT = 600_000
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measured(pid: int, action) -> tuple[float, float]:

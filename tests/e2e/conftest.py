@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,6 +220,32 @@ def upload(page: Page, name: str, data: bytes | None = None, *, path: Path | Non
     # The chip shows a shortened name; its title holds the whole one.
     expect(uploader.locator(f"[data-testid='stFileChipName'][title={css_string(name)}]").last).to_be_visible()
     wait_for_app(page)
+
+
+@dataclass(frozen=True)
+class UploadEndpoint:
+    """Where and how a session's uploads are sent, to send requests by hand as an attacker would."""
+
+    path: str  # /_stcore/upload_file/<session>/<file> of the last file the browser sent
+    token: str  # the XSRF token of the browser's cookie
+    host: str
+
+
+def upload_endpoint(page: Page, app_url: str) -> UploadEndpoint:
+    """Upload a good file through the Data page (already on 'Upload CSV') and note where it went."""
+    from tests.app.hostile import GOOD_NAME, good_csv
+
+    urls = []
+    page.on("request", lambda r: urls.append(r.url) if "/_stcore/upload_file/" in r.url and r.method == "PUT" else None)
+    upload(page, GOOD_NAME, good_csv())
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
+    return UploadEndpoint(urllib.parse.urlsplit(urls[-1]).path, token, urllib.parse.urlsplit(app_url).netloc)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def css_string(text: str) -> str:

@@ -3,17 +3,13 @@ at once), and replayed uploads cannot fill the server's memory."""
 
 from __future__ import annotations
 
-import os
 import time
-import urllib.parse
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from gmm_core.budget import SESSION_UPLOAD_BYTES
-from tests.app.hostile import GOOD_NAME, good_csv
-from tests.e2e.conftest import TIMEOUT, upload, use_uploads, wait_for_app
+from tests.e2e.conftest import TIMEOUT, cpu_seconds, upload_endpoint, use_uploads, wait_for_app
 from tests.e2e.test_server_security import raw_request
 
 #: 50 starts of 15 components on a 3,000-row subsample of 200,000 generated rows, then EM on all
@@ -25,12 +21,6 @@ QUIET_SECONDS = 3.0
 #: Uploads sent straight to the session's upload endpoint, as an attacker replays them.
 REPLAYS = 12
 REPLAYED_MB = 20
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` and its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_over(pid: int, seconds: float) -> float:
@@ -72,13 +62,9 @@ def test_closing_the_tab_ends_the_fit(context, server):
 
 @pytest.mark.start_page("data")
 def test_replayed_uploads_no_widget_uses_stay_within_the_session_budget(page, server):
-    urls = []
-    page.on("request", lambda r: urls.append(r.url) if "/_stcore/upload_file/" in r.url and r.method == "PUT" else None)
     use_uploads(page)
-    upload(page, GOOD_NAME, good_csv())
-    path = urllib.parse.urlsplit(urls[-1]).path  # /_stcore/upload_file/<session>/<file>
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
-    host = urllib.parse.urlsplit(server.url).netloc
+    endpoint = upload_endpoint(page, server.url)
+    path, token, host = endpoint.path, endpoint.token, endpoint.host
     payload = b"x,y\n" + b"1,2\n" * (REPLAYED_MB * 1024**2 // 4)
     body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n" + payload
             + b"\r\n--b--\r\n")

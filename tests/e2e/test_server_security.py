@@ -11,8 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.app.hostile import GOOD_NAME, good_csv
-from tests.e2e.conftest import upload, use_uploads
+from tests.e2e.conftest import upload_endpoint, use_uploads
 from ui.dataset import MAX_UPLOAD_MB
 
 
@@ -70,13 +69,9 @@ def test_static_serving_is_off(app_url):
 
 @pytest.mark.start_page("data")
 def test_uploads_need_the_xsrf_token_and_respect_the_limit(page, app_url):
-    urls = []
-    page.on("request", lambda r: urls.append(r.url) if "/_stcore/upload_file/" in r.url and r.method == "PUT" else None)
     use_uploads(page)
-    upload(page, GOOD_NAME, good_csv())
-    path = urllib.parse.urlsplit(urls[-1]).path  # /_stcore/upload_file/<session>/<file>
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
-    host = urllib.parse.urlsplit(app_url).netloc
+    endpoint = upload_endpoint(page, app_url)
+    path, token, host = endpoint.path, endpoint.token, endpoint.host
     body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\nx,y\n1,2\n\r\n--b--\r\n"
     common = [f"Host: {host}", "Content-Type: multipart/form-data; boundary=b", "Connection: close"]
     without_token = raw_request(app_url, [f"PUT {path}-2 HTTP/1.1", *common, f"Content-Length: {len(body)}"], body)
