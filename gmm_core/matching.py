@@ -220,34 +220,30 @@ def _check_covariances(name: str, value, shape: tuple[int, int, int]) -> np.ndar
 
 @dataclass(frozen=True, eq=False)
 class KMeansPartition:
-    """k-means beside a mixture: its clusters, its centres and how far it agrees with the mixture.
+    """k-means to set beside a mixture: its clusters and their centres.
 
     Attributes
     ----------
     labels : ndarray of int, shape (n,)
     centres : ndarray of shape (K, d)
-    agreement : float
-        Adjusted Rand index between the k-means clusters and the mixture's hard labels.
     """
 
     labels: np.ndarray
     centres: np.ndarray
-    agreement: float
 
-    def agreement_with(self, true_labels) -> float:
-        """Adjusted Rand index between the k-means clusters and known classes."""
-        return float(adjusted_rand_score(true_labels, self.labels))
+    def agreement_with(self, labels) -> float:
+        """Adjusted Rand index between the k-means clusters and other labels of the same rows
+        (a mixture's hard labels, or known classes): 1 when they are the same up to renaming."""
+        return float(adjusted_rand_score(labels, self.labels))
 
 
-def kmeans_partition(X, mixture_labels, *, n_clusters: int, random_state: int, n_init: int) -> KMeansPartition:
-    """scikit-learn's ``KMeans`` with a mixture's K, seed and restarts (one thread), beside its labels.
+def kmeans_partition(X, *, n_clusters: int, random_state: int, n_init: int) -> KMeansPartition:
+    """scikit-learn's ``KMeans`` with a mixture's K, seed and restarts, on one thread.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
         The data the mixture was fitted to.
-    mixture_labels : array-like of int, shape (n,)
-        The mixture's hard labels.
     n_clusters, random_state, n_init : int
         As the mixture's ``n_components``, ``random_state`` and ``n_init``.
     """
@@ -256,7 +252,7 @@ def kmeans_partition(X, mixture_labels, *, n_clusters: int, random_state: int, n
     labels = model.labels_
     labels.flags.writeable = False
     model.cluster_centers_.flags.writeable = False
-    return KMeansPartition(labels, model.cluster_centers_, float(adjusted_rand_score(mixture_labels, labels)))
+    return KMeansPartition(labels, model.cluster_centers_)
 
 
 #: A component whose mean moved less than this many of its own standard deviations stayed put.

@@ -287,15 +287,13 @@ def _start_key(means_init: np.ndarray) -> tuple:
 
 
 
-def kmeans(dataset: Dataset, result: FitResult) -> KMeansPartition:
-    """``gmm_core.kmeans_partition`` of ``dataset.X`` with ``result``'s K, seed and restarts, kept in ``ui.memo``."""
-    settings = result.settings
-    key = ("kmeans", dataset.content_hash, settings.n_components, int(settings.random_state), settings.n_init,
-           result.labels.tobytes())
-    return memo.shared().get_or_compute(key, lambda: kmeans_partition(
-        dataset.X, result.labels, n_clusters=settings.n_components, random_state=int(settings.random_state),
-        n_init=settings.n_init,
-    ))
+def kmeans(dataset: Dataset, settings: FitSettings) -> KMeansPartition:
+    """``gmm_core.kmeans_partition`` of ``dataset.X`` with the model's K, seed and restarts, kept in ``ui.memo``."""
+    k, seed, n_init = settings.n_components, int(settings.random_state), settings.n_init
+    return memo.shared().get_or_compute(
+        ("kmeans", dataset.content_hash, k, seed, n_init),
+        lambda: kmeans_partition(dataset.X, n_clusters=k, random_state=seed, n_init=n_init),
+    )
 
 
 def _outcome(function, *args, **kwargs):

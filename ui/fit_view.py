@@ -247,7 +247,7 @@ def _kmeans_side_by_side(dataset: Dataset, result: FitResult, slots: np.ndarray,
 def _kmeans_comparison(dataset: Dataset, result: FitResult, slots: np.ndarray, pair: tuple[int, int],
                        match: LabelMatch | None) -> None:
     """The k-means chart, the adjusted Rand indices and what tells the two methods apart."""
-    partition = cache.kmeans(dataset, result)
+    partition = cache.kmeans(dataset, result.settings)
     # Clusters take the colour of the component whose mean is nearest to their centre.
     cluster_slots = match_slots(result.means, slots, partition.centres)
     figure = figures.kmeans_comparison(
@@ -257,7 +257,7 @@ def _kmeans_comparison(dataset: Dataset, result: FitResult, slots: np.ndarray, p
     st.plotly_chart(figure, key="kmeans_chart")
     cells = st.columns(3)
     cells[0].metric(
-        "ARI, k-means vs mixture", f"{partition.agreement:.3f}",
+        "ARI, k-means vs mixture", f"{partition.agreement_with(result.labels):.3f}",
         help="Adjusted Rand index between the two partitions: 1 when they are the same up to renaming.",
     )
     if match is not None:

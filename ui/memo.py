@@ -66,9 +66,6 @@ class ByteCache:
         with self._lock:
             return key in self._entries
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def get_or_compute(self, key: Hashable, compute: Callable[[], object]) -> object:
         """The value stored for ``key``, or ``compute()``'s, stored when it fits.
 
@@ -95,11 +92,6 @@ class ByteCache:
                 self.bytes -= self._entries.popitem(last=False)[1][1]
             self._entries[key] = (value, size)
             self.bytes += size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.bytes = 0
 
 
 @st.cache_resource(show_spinner=False)
