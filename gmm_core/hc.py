@@ -121,8 +121,11 @@ def _term(m, trace, R, alpha):
 
 
 @njit(cache=True, nogil=True)
-def _merged(i, j, size, root_mean, trace, R, rows, alpha, out_R, out_v):
-    """Cost of merging slots ``i`` and ``j``; the merged factor goes to ``out_R`` (rows returned too)."""
+def _merged(i, j, size, root_mean, trace, R, rows, own, alpha, out_R, out_v):
+    """Cost of merging slots ``i`` and ``j``; the merged factor goes to ``out_R`` (rows returned too).
+
+    ``own[k]`` is slot k's own term (``_term`` of its size, trace and factor).
+    """
     d = R.shape[1]
     mi, mj = size[i], size[j]
     m = mi + mj
@@ -139,7 +142,7 @@ def _merged(i, j, size, root_mean, trace, R, rows, alpha, out_R, out_v):
         out_v[c] = sj * root_mean[i, c] - si * root_mean[j, c]
         t += out_v[c] * out_v[c]
     used = _add_row(out_R, used, out_v)
-    cost = _term(m, t, out_R, alpha) - _term(mi, trace[i], R[i], alpha) - _term(mj, trace[j], R[j], alpha)
+    cost = _term(m, t, out_R, alpha) - own[i] - own[j]
     return cost, t, used
 
 
@@ -152,12 +155,14 @@ def _pair(i, j):
 @njit(cache=True, nogil=True)
 def _column_min(cost, j):
     """Lowest cost among pairs (., j) and the last row reaching it."""
-    best, arg = np.inf, -1
     base = j * (j - 1) // 2
-    for i in range(j):
-        if cost[base + i] <= best:
-            best, arg = cost[base + i], i
-    return best, arg
+    best = np.inf
+    for i in range(j):  # the minimum first, then its last row: two simple loops beat one
+        best = min(best, cost[base + i])
+    for i in range(j - 1, -1, -1):
+        if cost[base + i] == best:
+            return best, i
+    return best, -1
 
 
 @njit(cache=True, nogil=True)
@@ -170,12 +175,29 @@ def _merge_pairs(Z, alpha):
     R = np.zeros((n, d, d))
     rows = np.zeros(n, dtype=np.int64)
     label = np.arange(n)
+    own = np.empty(n)
+    for k in range(n):
+        own[k] = _term(1.0, 0.0, R[k], alpha)
     cost = np.empty(n * (n - 1) // 2)
     tmp_R = np.empty((d, d))
     tmp_v = np.empty(d)
-    for j in range(1, n):
-        for i in range(j):
-            cost[_pair(i, j)] = _merged(i, j, size, root_mean, trace, R, rows, alpha, tmp_R, tmp_v)[0]
+    if d >= 2:
+        # Two single rows make a cluster of 2 <= d rows, whose term needs only its trace: the
+        # same operations as _merged, in the same order (so ties break alike), without its factor.
+        single = own[0]
+        half = math.sqrt(0.5)
+        for j in range(1, n):
+            base = j * (j - 1) // 2
+            for i in range(j):
+                t = 0.0
+                for c in range(d):
+                    v = half * Z[i, c] - half * Z[j, c]
+                    t += v * v
+                cost[base + i] = 2.0 * math.log((t + alpha) / 2.0) - single - single
+    else:
+        for j in range(1, n):
+            for i in range(j):
+                cost[_pair(i, j)] = _merged(i, j, size, root_mean, trace, R, rows, own, alpha, tmp_R, tmp_v)[0]
     col_best = np.full(n, np.inf)
     col_arg = np.full(n, -1)
     for j in range(1, n):
@@ -193,7 +215,7 @@ def _merge_pairs(Z, alpha):
         if slots == 2:
             break
         # Merge j into i.
-        _, t, used = _merged(i, j, size, root_mean, trace, R, rows, alpha, tmp_R, tmp_v)
+        _, t, used = _merged(i, j, size, root_mean, trace, R, rows, own, alpha, tmp_R, tmp_v)
         m = size[i] + size[j]
         si, sj = math.sqrt(size[i] / m), math.sqrt(size[j] / m)
         for c in range(d):
@@ -203,11 +225,13 @@ def _merge_pairs(Z, alpha):
         trace[i] = t
         size[i] = m
         label[i] = min(a, b)
+        own[i] = _term(m, t, tmp_R, alpha)
         last = slots - 1
         moved = j != last
         if moved:
             # The last slot moves into slot j, with its pair costs.
             size[j], trace[j], rows[j], label[j] = size[last], trace[last], rows[last], label[last]
+            own[j] = own[last]
             root_mean[j] = root_mean[last]
             R[j] = R[last]
             for k in range(last):
@@ -217,7 +241,7 @@ def _merge_pairs(Z, alpha):
         for k in range(last):
             if k != i:
                 lo, hi = min(k, i), max(k, i)
-                cost[_pair(lo, hi)] = _merged(lo, hi, size, root_mean, trace, R, rows, alpha, tmp_R, tmp_v)[0]
+                cost[_pair(lo, hi)] = _merged(lo, hi, size, root_mean, trace, R, rows, own, alpha, tmp_R, tmp_v)[0]
         # Column minima: columns i and j changed throughout; a later column k changed in
         # rows i (and j): it needs a full look only when its minimum was in a changed row.
         col_best[i], col_arg[i] = _column_min(cost, i) if i > 0 else (np.inf, -1)
