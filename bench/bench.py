@@ -252,7 +252,8 @@ def iteration_floor(n: int, K: int, repeats: int) -> dict:
     exponential and libm log as the engine, so the ratio does not depend on the machine.
     """
     X = blobs(n)
-    problem = Problem.of(Scaling.of(X).forward(X))
+    X = np.asarray(X, dtype=np.float64)
+    problem = Problem.scaled(X, Scaling.of(X))
     rng = np.random.default_rng(0)
     labels = rng.integers(0, K, n)
     resp = np.eye(K)[labels]
@@ -270,7 +271,7 @@ def iteration_floor(n: int, K: int, repeats: int) -> dict:
             w, m, c = weights.copy(), means.copy(), cov.copy()
             elapsed, _ = timed(lambda: kernel.em(problem.Z, kernel.VVV, w, m, c, shape.copy(), orient.copy(),
                                                   scale.copy(), problem.psi, 1e-8, 1e-300, kernel.SKLEARN,
-                                                  iterations, False, 0.0, np.zeros(2, np.int64),
+                                                  iterations, False, 0.0, 0.0, np.zeros(2, np.int64),
                                                   np.empty(2 * iterations + 2), *empty))
             ours.append(elapsed / iterations)  # and one more pass: a slight overestimate
             elapsed, _ = timed(lambda: _transcendental_floor(ZT, K))

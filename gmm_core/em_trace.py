@@ -182,7 +182,7 @@ def em_trace(
         stopping=stopping,
     )
     given = check_start(X, n_components, None, means_init, None)
-    problem = Problem.of(scaling.forward(X))
+    problem = Problem.scaled(X, scaling)
     code = model_code(settings.covariance_type, problem.n_features)
     start = _first_start(problem, settings)
     if given:
@@ -203,8 +203,7 @@ def em_trace(
     labels = np.stack(
         [responsibilities(problem.Z, w, m, c, code)[0].argmax(axis=1) for w, m, c in zip(*run.frames)]
     )
-    # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
-    log_likelihood = run.history - problem.n_samples * problem.n_features * np.log(scaling.scale)
+    log_likelihood = run.history + problem.log_likelihood_shift
     if run.status != kernel.OK:
         raise FitError(
             f"EM for {covariance_type} with {n_components} components collapsed at iteration "
@@ -267,6 +266,6 @@ def initial_means(
         tol=DEFAULT_TOL,
         max_iter=1,
     )
-    problem = Problem.of(scaling.forward(X))
+    problem = Problem.scaled(X, scaling)
     _, means, _ = start_parameters(problem, _first_start(problem, settings), model_code("VII", X.shape[1]), settings)
     return scaling.backward(means)

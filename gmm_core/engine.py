@@ -68,23 +68,36 @@ def model_code(model: str, n_features: int) -> int:
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """Scaled data ready for EM: ``Z`` (n, d) and the regulariser's shape ``psi`` (d, d)."""
+    """Scaled data ready for EM: ``Z`` (n, d), the regulariser's shape ``psi`` (d, d) and
+    ``log_scale``, the log of the scale the data were divided by (0 for data in their own units)."""
 
     Z: np.ndarray
     psi: np.ndarray
+    log_scale: float = 0.0
     _subsets: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, Z: np.ndarray) -> "Problem":
+    def of(cls, Z: np.ndarray, *, log_scale: float = 0.0) -> "Problem":
         Z = np.ascontiguousarray(Z, dtype=np.float64)
-        return cls(Z=Z, psi=regulariser_shape(Z))
+        return cls(Z=Z, psi=regulariser_shape(Z), log_scale=float(log_scale))
+
+    @classmethod
+    def scaled(cls, X: np.ndarray, scaling) -> "Problem":
+        """The problem of data ``X`` in the units of ``scaling`` (a :class:`~gmm_core.scaling.Scaling`)."""
+        return cls.of(scaling.forward(X), log_scale=np.log(scaling.scale))
 
     def subset(self, key, rows: Callable[[], np.ndarray]) -> tuple[np.ndarray, "Problem"]:
         """The rows ``rows()`` and the problem on them, computed once per ``key``."""
         if key not in self._subsets:
             chosen = rows()
-            self._subsets[key] = (chosen, Problem.of(self.Z[chosen]))
+            self._subsets[key] = (chosen, Problem.of(self.Z[chosen], log_scale=self.log_scale))
         return self._subsets[key]
+
+    @property
+    def log_likelihood_shift(self) -> float:
+        """What turns a log-likelihood of ``Z`` into one of the data in their own units: dividing
+        by the scale s multiplies every density by s**d, so it is ``-n d log s``."""
+        return -self.n_samples * self.n_features * self.log_scale
 
     @property
     def n_samples(self) -> int:
@@ -202,7 +215,8 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
     frames = (np.empty((T, K)), np.empty((T, K, d)), np.empty((T, K, d, d)))
     status, n_iter, converged, n_history = kernel.em(
         Z, code, weights, means, covariances, shape, orient, scale, psi, reg_covar, tol, rule, max_iter,
-        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, control_of(work), history, *frames,
+        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, problem.log_likelihood_shift, control_of(work),
+        history, *frames,
     )
     if status == kernel.STOPPED:
         raise Stopped("Stopped before it finished.")

@@ -380,7 +380,7 @@ def fit_gmm(
         stopping=stopping,
     )
     given = check_start(X, n_components, weights_init, means_init, covariances_init)
-    return fit_prepared(Problem.of(scaling.forward(X)), scaling, settings, given=given, work=work)
+    return fit_prepared(Problem.scaled(X, scaling), scaling, settings, given=given, work=work)
 
 
 def fit_prepared(problem: Problem, scaling: Scaling, settings: FitSettings, *, given: dict | None = None,
@@ -505,8 +505,7 @@ def _result(problem: Problem, scaling: Scaling, settings: FitSettings, code: int
         )
     run = runs.runs[runs.kept]
     resp, log_likelihood_z = responsibilities(Z, run.weights, run.means, run.covariances, code)
-    # Dividing by s shrinks every density by s**d, so the log-likelihood shifts by n d log s.
-    log_likelihood = log_likelihood_z - n * d * np.log(scaling.scale)
+    log_likelihood = log_likelihood_z + problem.log_likelihood_shift
     criteria = information_criteria(log_likelihood, p, n, resp)
     reasons = degenerate_reasons(problem, run, settings)
     return FitResult(
@@ -529,11 +528,11 @@ def _result(problem: Problem, scaling: Scaling, settings: FitSettings, code: int
         warnings=tuple(reasons + _convergence_warning(run, settings) + _size_warning(p, n)),
         settings=settings,
         start={name: read_only(value) for name, value in given.items()},
-        restarts=_restart_table(problem, scaling, settings, code, runs) if restarts else None,
+        restarts=_restart_table(problem, settings, code, runs) if restarts else None,
     )
 
 
-def _restart_table(problem: Problem, scaling: Scaling, settings: FitSettings, code: int, runs: _Runs) -> pd.DataFrame:
+def _restart_table(problem: Problem, settings: FitSettings, code: int, runs: _Runs) -> pd.DataFrame:
     """One row per run: its criteria (on the rows it ran on), convergence and whether it was kept."""
     sample = None if runs.sample is None else start_problem(problem, settings)[1]
     p = n_parameters(settings.n_components, problem.n_features, model_name(settings.covariance_type,
@@ -541,11 +540,11 @@ def _restart_table(problem: Problem, scaling: Scaling, settings: FitSettings, co
     rows = []
     for i, run in enumerate(runs.runs):
         data = problem if sample is None or i >= runs.n_starts else sample
-        n, d = data.Z.shape
+        n = data.n_samples
         values = {"log_likelihood": np.nan, "bic": np.nan, "icl": np.nan}
         if np.isfinite(run.log_likelihood):
             resp, ll = responsibilities(data.Z, run.weights, run.means, run.covariances, code)
-            ll -= n * d * np.log(scaling.scale)
+            ll += data.log_likelihood_shift
             criteria = information_criteria(ll, p, n, resp)
             values = {"log_likelihood": ll, "bic": criteria.bic, "icl": criteria.icl}
         reasons = degenerate_reasons(data, run, settings, flat_data=False)

@@ -584,13 +584,17 @@ def relative_smallest_variances(cov, psi):
 
 
 @njit(cache=True, nogil=True)
-def _stop(history, t, tol, rule, n):
-    """Whether EM stops after the log-likelihoods ``history[0..t]`` (t >= 1)."""
+def _stop(history, t, tol, rule, n, shift):
+    """Whether EM stops after the log-likelihoods ``history[0..t]`` (t >= 1).
+
+    ``history + shift`` is the log-likelihood in the data's own units: mclust's
+    relative rule is judged on it, as mclust judges it; the other rules read only gains.
+    """
     gain = history[t] - history[t - 1]
     if rule == SKLEARN:
         return abs(gain) / n < tol
     if rule == MCLUST:
-        return abs(gain) / (1.0 + abs(history[t])) < tol
+        return abs(gain) / (1.0 + abs(history[t] + shift)) < tol
     # Aitken: with a = gain / previous gain, the gains ahead add up to gain * a / (1 - a).
     if gain < 0.0:
         return -gain < tol  # a decrease only from rounding
@@ -625,7 +629,7 @@ def _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, lo
 
 @njit(cache=True, nogil=True)
 def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, max_iter, accelerate, plain_first,
-       control, history, trace_weights, trace_means, trace_cov):
+       shift, control, history, trace_weights, trace_means, trace_cov):
     """EM from the parameters given (updated in place) until the stopping rule holds.
 
     Iteration t computes the log-likelihood of the current parameters in the
@@ -650,7 +654,8 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     ``plain_first`` > 0, plain EM runs first until mclust's rule with that
     tolerance holds (from mclust's start, that is mclust's own fit, with
     mclust's M-step for VVE), and SQUAREM goes on from there, so the fit cannot
-    end below mclust's.
+    end below mclust's. ``shift`` turns the log-likelihoods into the data's own
+    units for mclust's relative rule (see :func:`_stop`).
 
     ``control`` (int64, 2 entries): EM stops with STOPPED before any M-step once
     ``control[STOP]`` is nonzero, and adds each M-step to ``control[STEPS]``.
@@ -706,7 +711,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
             control[STEPS] += 1
             history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
             h += 1
-            if steps >= 2 and _stop(history[base:h], h - 2 - base, plain_first, MCLUST, n):
+            if steps >= 2 and _stop(history[base:h], h - 2 - base, plain_first, MCLUST, n, shift):
                 break
     if accelerate and status == OK:
         # Copies of theta0 and theta1, and a trial point with its factors and sums.
@@ -751,7 +756,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
             three[0], three[1], three[2] = l0, history[h - 2], l2
             # An extrapolation leaves EM's rate unsteady for a while, so Aitken's estimate must
             # hold for two cycles in a row, the second one without a jump.
-            if _stop(three, 2, tol, rule, n):
+            if _stop(three, 2, tol, rule, n, shift):
                 calm += 1
                 if calm == 2:
                     converged = True
@@ -822,7 +827,7 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
             trace_weights[t], trace_means[t], trace_cov[t] = weights, means, cov
         history[h] = estep(ZT, weights, means, prec, logdet, diagonal, True, no_resp, nk, sx, sxx)
         h += 1
-        if steps >= 2 and _stop(history[base:h], h - 2 - base, tol, rule, n):
+        if steps >= 2 and _stop(history[base:h], h - 2 - base, tol, rule, n, shift):
             converged = True
             break
     return status, t, converged, h
@@ -882,7 +887,7 @@ def warm_up() -> None:
         start_from_responsibilities(Z, resp, code, psi, 1e-6, weights, means, cov, shape, orient, scale)
         for accelerate in (False, True):
             em(Z, code, weights.copy(), means.copy(), cov.copy(), shape, orient, scale, psi, 1e-6, 1e-3, AITKEN, 5,
-               accelerate, 1e-5, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)),
+               accelerate, 1e-5, 0.0, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)),
                np.empty((0, 2, 2, 2)))
         responsibilities(Z, weights, means, cov, is_diagonal(code), resp)
         relative_smallest_variances(cov, psi)

@@ -278,7 +278,7 @@ def _score_and_refit(X, table, outcomes, settings, n_candidates, n_jobs, counter
     ranked = table[eligible(table)].sort_values("bic", kind="stable").head(n_candidates)
     candidates = [(row.k, row.covariance_type) for row in ranked.itertuples()]
     scaling = Scaling.of(X)
-    problem = Problem.of(scaling.forward(X))
+    problem = Problem.scaled(X, scaling)
     tasks = {cell: (problem, scaling, cell[1], outcomes[cell]) for cell in candidates}
     scored = _table(candidates, X.shape[1], _run(_score_summary, tasks, n_jobs, counter))
     refit = None
@@ -337,7 +337,7 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
                 outcomes[k, covariance_type] = str(exc)
                 counter.step()
     scaling = Scaling.of(X)
-    problem = Problem.of(scaling.forward(X))
+    problem = Problem.scaled(X, scaling)
     cells = [cell for cell in grid if cell not in outcomes]
     # The starts of each K, for every model: the hierarchical tree first (once), then each K's
     # k-means starts in parallel.
@@ -439,7 +439,7 @@ def _score_summary(key, problem: Problem, scaling: Scaling, covariance_type: str
         np.asarray(fitted["covariances"]) / scaling.scale**2,
         model_code("VVV", max(d, 2)),  # full matrices: every model's densities
     )
-    log_likelihood -= n * d * np.log(scaling.scale)
+    log_likelihood += problem.log_likelihood_shift
     criteria = information_criteria(log_likelihood, n_parameters(len(fitted["weights"]), d, covariance_type), n, resp)
     return key, fitted | {
         "log_likelihood": log_likelihood,

@@ -196,7 +196,7 @@ def restart_stability(
     for c in covariance_types:
         model_name(c, X.shape[1])
     scaling = Scaling.of(X)
-    problem = Problem.of(scaling.forward(X))
+    problem = Problem.scaled(X, scaling)
     grid = [(k, c, seed) for c in covariance_types for k in ks for seed in seeds]
 
     outcomes = {}
