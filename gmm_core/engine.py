@@ -37,7 +37,8 @@ from .work import Work, control_of
 INIT_METHODS: tuple[str, ...] = ("hc+kmeans", "hc", "kmeans", "k-means++", "random", "random_from_data")
 #: Stopping rules (see :func:`gmm_core.kernel.em`): "aitken" stops when the log-likelihood is
 #: within ``tol`` of its limit, "sklearn" when the mean log-likelihood moves less than ``tol``,
-#: "mclust" when the log-likelihood moves less than ``tol`` relative to itself.
+#: "mclust" when the log-likelihood (in the data's own units, as mclust reads it) moves less than
+#: ``tol`` relative to itself.
 STOPPING_RULES: dict[str, int] = {"aitken": kernel.AITKEN, "sklearn": kernel.SKLEARN, "mclust": kernel.MCLUST}
 #: Added to the regulariser's diagonal, relative to it (see the module docstring).
 PSI_FLOOR = 1e-6

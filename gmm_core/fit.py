@@ -339,7 +339,8 @@ def fit_gmm(
     stopping : {'aitken', 'sklearn', 'mclust'}, default='aitken'
         'sklearn': the mean log-likelihood changed by less than ``tol``
         (``GaussianMixture``'s rule); 'mclust': the log-likelihood changed by
-        less than ``tol`` relative to itself (``emControl``'s rule).
+        less than ``tol`` relative to itself (``emControl``'s rule, on the
+        log-likelihood of the data in their own units, so the stop depends on them as mclust's does).
     weights_init : array-like of shape (K,), optional
     means_init : array-like of shape (K, d), optional
     covariances_init : array-like of shape (K, d, d), optional
