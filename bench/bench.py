@@ -252,7 +252,6 @@ def iteration_floor(n: int, K: int, repeats: int) -> dict:
     exponential and libm log as the engine, so the ratio does not depend on the machine.
     """
     X = blobs(n)
-    X = np.asarray(X, dtype=np.float64)
     problem = Problem.scaled(X, Scaling.of(X))
     rng = np.random.default_rng(0)
     labels = rng.integers(0, K, n)
