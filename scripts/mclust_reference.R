@@ -31,7 +31,10 @@ datasets <- list(
   acidity = data.frame(acidity = mclust::acidity),
   wdbc = mclust::wdbc[, -(1:2)],
   # scikit-learn's wine table, written by Python (sklearn.datasets.load_wine) and committed
-  wine = read.csv(file.path(out_dir, "wine.csv"), check.names = FALSE)
+  wine = read.csv(file.path(out_dir, "wine.csv"), check.names = FALSE),
+  # 2,000 sheared blobs, as many rows as hc runs on, written by Python and committed:
+  # make_blobs_frame(n_samples=2000, n_components=5, random_state=3, variant="anisotropic")[["x", "y"]]
+  anisotropic = read.csv(file.path(out_dir, "anisotropic.csv"))
 )
 
 # Models left out of a data set: in 30 dimensions mclust's EVE, VEE and VVE (M-steps that iterate
