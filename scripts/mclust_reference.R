@@ -1,7 +1,7 @@
 # Reference numbers from R's mclust, for tests that need no R (tests/core/test_mclust_reference.py).
 #
 # Run from the repository root (Debian: apt-get install r-base-core r-cran-mclust r-cran-jsonlite):
-#   Rscript scripts/mclust_reference.R        (about 5 minutes)
+#   Rscript scripts/mclust_reference.R        (about 7 minutes)
 # It writes tests/data/mclust/<name>.csv (the data exactly as mclust saw them) and
 # tests/data/mclust/<name>.json for each data set below, plus nparams.json. Commit them.
 #
