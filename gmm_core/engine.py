@@ -1,6 +1,6 @@
 """EM for any of mclust's models from a given start, and the starts themselves.
 
-Works in the units :class:`~gmm_core.fit.Scaling` maps the data to (centred,
+Works in the units :class:`~gmm_core.scaling.Scaling` maps the data to (centred,
 divided by one global scale); :mod:`gmm_core.fit` maps the results back. The
 iterations run in the compiled :mod:`gmm_core.kernel`.
 
@@ -30,6 +30,7 @@ from . import kernel
 from .errors import Stopped
 from .families import MODELS, model_name
 from .hc import HC_MAX_ROWS, hc_merges, hc_partition, quantile_partition
+from .scaling import Scaling
 from .work import Work, control_of
 
 #: How EM may be started. "hc+kmeans" runs mclust's hierarchical start and, for
@@ -83,8 +84,8 @@ class Problem:
         return cls(Z=Z, psi=regulariser_shape(Z), log_scale=float(log_scale))
 
     @classmethod
-    def scaled(cls, X: np.ndarray, scaling) -> "Problem":
-        """The problem of data ``X`` in the units of ``scaling`` (a :class:`~gmm_core.scaling.Scaling`)."""
+    def scaled(cls, X: np.ndarray, scaling: Scaling) -> "Problem":
+        """The problem of data ``X`` in the units of ``scaling``."""
         return cls.of(scaling.forward(X), log_scale=np.log(scaling.scale))
 
     def subset(self, key, rows: Callable[[], np.ndarray]) -> tuple[np.ndarray, "Problem"]:
