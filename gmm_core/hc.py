@@ -12,9 +12,12 @@ matrix ``W`` and ``t = tr(W)`` costs ``m log(det(W / m) + (t + alpha) / m)``
 variance of the transformed data, so that small clusters are not singular.
 
 Each cluster keeps its size, ``sqrt(m)`` times its mean, the trace of its
-scatter and an upper-triangular factor ``R`` with ``R^T R = W``, updated by
-Givens rotations when two clusters merge (``W_ij = W_i + W_j + v v^T`` with
-``v = sqrt(m_i m_j / (m_i + m_j)) (mean_i - mean_j)``). Ties go to the pair
+scatter and the scatter ``W`` itself: a merge adds them (``W_ij = W_i + W_j +
+v v^T`` with ``v = sqrt(m_i m_j / (m_i + m_j)) (mean_i - mean_j)``), and a
+candidate merge's determinant comes from one symmetric elimination of
+``W_ij`` (mclust keeps a triangular factor of ``W`` instead, updated by Givens
+rotations: several times the work, and the same merges on every reference
+data set and on every random one we compared). Ties go to the pair
 listed last, pairs being listed by their second cluster, then their first;
 after a merge the merged cluster takes the first slot and the last cluster
 moves into the second: the order in which mclust lists them, so that the
@@ -53,97 +56,63 @@ def svd_transform(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((Y @ vt.T) * scale)
 
 
-@njit(cache=True, nogil=True)
-def _rotg(a, b):
-    """Givens rotation (c, s, r) with c a + s b = r and -s a + c b = 0, as BLAS drotg."""
-    if b == 0.0:
-        return 1.0, 0.0, a
-    if a == 0.0:
-        return 0.0, 1.0, b
-    roe = a if abs(a) > abs(b) else b
-    scale = abs(a) + abs(b)
-    r = scale * math.sqrt((a / scale) ** 2 + (b / scale) ** 2)
-    if roe < 0.0:
-        r = -r
-    return a / r, b / r, r
+@njit(cache=True, nogil=True, inline="always")
+def _term(m, trace, W, alpha):
+    """A cluster's classification-likelihood term (mclust's ``vvvtij`` with beta = 1).
 
-
-@njit(cache=True, nogil=True)
-def _add_row(R, rows, v):
-    """Add row ``v`` to the triangular factor ``R`` whose first ``rows`` rows are in use.
-
-    Returns the rows in use afterwards (at most d). ``v`` is overwritten.
+    ``W`` is the cluster's scatter matrix (its upper triangle is read, and overwritten).
     """
-    d = R.shape[0]
-    if rows < d:
-        for j in range(d):
-            R[rows, j] = v[j]
-        for i in range(rows):
-            c, s, r = _rotg(R[i, i], R[rows, i])
-            R[i, i] = r
-            R[rows, i] = 0.0
-            for j in range(i + 1, d):
-                a, b = R[i, j], R[rows, j]
-                R[i, j] = c * a + s * b
-                R[rows, j] = c * b - s * a
-        return rows + 1
-    for i in range(d):
-        c, s, r = _rotg(R[i, i], v[i])
-        R[i, i] = r
-        v[i] = 0.0
-        for j in range(i + 1, d):
-            a, b = R[i, j], v[j]
-            R[i, j] = c * a + s * b
-            v[j] = c * b - s * a
-    return d
-
-
-@njit(cache=True, nogil=True)
-def _term(m, trace, R, alpha):
-    """A cluster's classification-likelihood term (mclust's ``vvvtij`` with beta = 1)."""
-    d = R.shape[0]
+    d = W.shape[0]
     if m <= d:
         return m * math.log((trace + alpha) / m)
-    if trace == 0.0:
-        return m * math.log(alpha / m)
-    detlog = 0.0
-    scale = 1.0 / math.sqrt(m)
-    for j in range(d):
-        q = abs(R[j, j] * scale)
-        if q == 0.0:
-            return m * math.log((trace + alpha) / m)
-        detlog += math.log(q)
-    detlog *= 2.0
-    extra = (trace + alpha) / m
-    if detlog <= 0.0:
-        return m * math.log(math.exp(detlog) + extra)
-    return m * (math.log(1.0 + math.exp(-detlog) * extra) + detlog)
+    # det(W / m) by symmetric elimination: the product of the pivots over m. A pivot that is
+    # not positive means W is singular (up to rounding), where mclust's factor has a zero.
+    det = 1.0
+    for k in range(d):
+        pivot = W[k, k]
+        if not pivot > 0.0:
+            det = 0.0
+            break
+        det *= pivot / m
+        for i in range(k + 1, d):
+            f = W[k, i] / pivot
+            for j in range(i, d):
+                W[i, j] -= f * W[k, j]
+    return m * math.log(det + (trace + alpha) / m)
 
 
-@njit(cache=True, nogil=True)
-def _merged(i, j, size, root_mean, trace, R, rows, own, alpha, out_R, out_v):
-    """Cost of merging slots ``i`` and ``j``; the merged factor goes to ``out_R`` (rows returned too).
+@njit(cache=True, nogil=True, inline="always")
+def _merged(i, j, size, root_mean, trace, scatter, own, alpha, work, v):
+    """Cost of merging slots ``i`` and ``j``, and the merged trace.
 
-    ``own[k]`` is slot k's own term (``_term`` of its size, trace and factor).
+    ``own[k]`` is slot k's own term (``_term`` of its size, trace and scatter); ``work`` (d, d)
+    and ``v`` (d,) are scratch: ``v`` is left holding sqrt(m_i m_j / m) (mean_i - mean_j).
     """
-    d = R.shape[1]
+    d = scatter.shape[1]
     mi, mj = size[i], size[j]
     m = mi + mj
     si, sj = math.sqrt(mi / m), math.sqrt(mj / m)
-    # The larger-numbered cluster's factor is the base, the other's rows are rotated in.
-    out_R[:, :] = R[j]
-    used = rows[j]
-    for r in range(rows[i]):
-        for c in range(d):
-            out_v[c] = R[i, r, c]
-        used = _add_row(out_R, used, out_v)
     t = trace[i] + trace[j]
     for c in range(d):
-        out_v[c] = sj * root_mean[i, c] - si * root_mean[j, c]
-        t += out_v[c] * out_v[c]
-    used = _add_row(out_R, used, out_v)
-    cost = _term(m, t, out_R, alpha) - own[i] - own[j]
-    return cost, t, used
+        v[c] = sj * root_mean[i, c] - si * root_mean[j, c]
+        t += v[c] * v[c]
+    if m <= d:
+        return m * math.log((t + alpha) / m) - own[i] - own[j], t
+    # The merged scatter W_i + W_j + v v^T (upper triangle), and its term.
+    if d == 2:  # _term's elimination written out: the same operations, without the loops
+        a = scatter[i, 0, 0] + scatter[j, 0, 0] + v[0] * v[0]
+        b = scatter[i, 0, 1] + scatter[j, 0, 1] + v[0] * v[1]
+        c = scatter[i, 1, 1] + scatter[j, 1, 1] + v[1] * v[1]
+        det = 0.0
+        if a > 0.0:
+            second = c - b / a * b
+            if second > 0.0:
+                det = (a / m) * (second / m)
+        return m * math.log(det + (t + alpha) / m) - own[i] - own[j], t
+    for a in range(d):
+        for b in range(a, d):
+            work[a, b] = scatter[i, a, b] + scatter[j, a, b] + v[a] * v[b]
+    return _term(m, t, work, alpha) - own[i] - own[j], t
 
 
 @njit(cache=True, nogil=True)
@@ -172,18 +141,17 @@ def _merge_pairs(Z, alpha):
     size = np.ones(n)
     root_mean = Z.copy()
     trace = np.zeros(n)
-    R = np.zeros((n, d, d))
-    rows = np.zeros(n, dtype=np.int64)
+    scatter = np.zeros((n, d, d))
     label = np.arange(n)
     own = np.empty(n)
     for k in range(n):
-        own[k] = _term(1.0, 0.0, R[k], alpha)
+        own[k] = _term(1.0, 0.0, scatter[k], alpha)
     cost = np.empty(n * (n - 1) // 2)
-    tmp_R = np.empty((d, d))
-    tmp_v = np.empty(d)
+    work = np.empty((d, d))
+    between = np.empty(d)
     if d >= 2:
         # Two single rows make a cluster of 2 <= d rows, whose term needs only its trace: the
-        # same operations as _merged, in the same order (so ties break alike), without its factor.
+        # same operations as _merged, in the same order (so ties break alike), without its scatter.
         single = own[0]
         half = math.sqrt(0.5)
         for j in range(1, n):
@@ -197,7 +165,7 @@ def _merge_pairs(Z, alpha):
     else:
         for j in range(1, n):
             for i in range(j):
-                cost[_pair(i, j)] = _merged(i, j, size, root_mean, trace, R, rows, own, alpha, tmp_R, tmp_v)[0]
+                cost[_pair(i, j)] = _merged(i, j, size, root_mean, trace, scatter, own, alpha, work, between)[0]
     col_best = np.full(n, np.inf)
     col_arg = np.full(n, -1)
     for j in range(1, n):
@@ -215,49 +183,54 @@ def _merge_pairs(Z, alpha):
         if slots == 2:
             break
         # Merge j into i.
-        _, t, used = _merged(i, j, size, root_mean, trace, R, rows, own, alpha, tmp_R, tmp_v)
+        _, t = _merged(i, j, size, root_mean, trace, scatter, own, alpha, work, between)
         m = size[i] + size[j]
         si, sj = math.sqrt(size[i] / m), math.sqrt(size[j] / m)
         for c in range(d):
             root_mean[i, c] = si * root_mean[i, c] + sj * root_mean[j, c]
-        R[i] = tmp_R
-        rows[i] = used
+            for e in range(c, d):
+                scatter[i, c, e] = scatter[i, c, e] + scatter[j, c, e] + between[c] * between[e]
         trace[i] = t
         size[i] = m
         label[i] = min(a, b)
-        own[i] = _term(m, t, tmp_R, alpha)
+        work[:, :] = scatter[i]
+        own[i] = _term(m, t, work, alpha)
         last = slots - 1
         moved = j != last
         if moved:
             # The last slot moves into slot j, with its pair costs.
-            size[j], trace[j], rows[j], label[j] = size[last], trace[last], rows[last], label[last]
+            size[j], trace[j], label[j] = size[last], trace[last], label[last]
             own[j] = own[last]
             root_mean[j] = root_mean[last]
-            R[j] = R[last]
-            for k in range(last):
-                if k != j:
-                    cost[_pair(min(k, j), max(k, j))] = cost[_pair(k, last)]
-        # Costs of the merged cluster against every other.
+            scatter[j] = scatter[last]
+        # One pass over the other slots (their pair costs lie far apart, so one visit each):
+        # slot last's costs move to slot j, the merged cluster's costs are recomputed, and the
+        # minimum of each later column k, which changed in rows i and j only, is brought up to
+        # date; it needs a full look only when it was in a changed row that rose.
         for k in range(last):
-            if k != i:
-                lo, hi = min(k, i), max(k, i)
-                cost[_pair(lo, hi)] = _merged(lo, hi, size, root_mean, trace, R, rows, own, alpha, tmp_R, tmp_v)[0]
-        # Column minima: columns i and j changed throughout; a later column k changed in
-        # rows i (and j): it needs a full look only when its minimum was in a changed row.
-        col_best[i], col_arg[i] = _column_min(cost, i) if i > 0 else (np.inf, -1)
-        if moved:
-            col_best[j], col_arg[j] = _column_min(cost, j)
-        for k in range(i + 1, last):
-            if k == j and moved:
+            if moved and k != j:
+                cost[_pair(min(k, j), max(k, j))] = cost[_pair(k, last)]
+            if k == i:
                 continue
-            if col_arg[k] == i or (moved and k > j and col_arg[k] == j):
-                col_best[k], col_arg[k] = _column_min(cost, k)
+            lo, hi = min(k, i), max(k, i)
+            cost[_pair(lo, hi)] = _merged(lo, hi, size, root_mean, trace, scatter, own, alpha, work, between)[0]
+            if k < i or (k == j and moved):
                 continue
+            top = col_arg[k]
+            if top == i or (moved and k > j and top == j):
+                if cost[_pair(top, k)] > col_best[k]:
+                    col_best[k], col_arg[k] = _column_min(cost, k)
+                    continue
+                col_best[k] = cost[_pair(top, k)]  # no higher: still the minimum, every other row being higher
             for r in (i, j):
                 if r < k and (r == i or moved):
                     value = cost[_pair(r, k)]
                     if value < col_best[k] or (value == col_best[k] and r > col_arg[k]):
                         col_best[k], col_arg[k] = value, r
+        # Columns i and j changed throughout.
+        col_best[i], col_arg[i] = _column_min(cost, i) if i > 0 else (np.inf, -1)
+        if moved:
+            col_best[j], col_arg[j] = _column_min(cost, j)
     return merges
 
 
