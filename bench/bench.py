@@ -2,8 +2,8 @@
 
 Run from the repository root (``make bench`` installs R and mclust from Debian first when it can)::
 
-    .venv/bin/python -m bench.bench            # about half an hour on 2 cores; writes bench/RESULTS.md
-    .venv/bin/python -m bench.bench --quick    # smoke run, a few minutes; prints only
+    .venv/bin/python -m bench.bench            # about five minutes on 2 cores; writes bench/RESULTS.md
+    .venv/bin/python -m bench.bench --quick    # smoke run without 100,000 rows; prints only
 
 Targets (the engine issue):
 
