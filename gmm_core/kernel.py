@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV = range(14)
 #: mclust 6.0.0's own M-step for VVE (src/mclustaddson.f, msvve): its common orientation is fitted
@@ -114,11 +115,18 @@ def factorize(cov, prec, logdet):
     return True
 
 
-#: 2 ** -j for j = 0 .. 64: the power-of-two part of _exp_negative.
-_POW2 = 2.0 ** -np.arange(65.0)
 _LN2_HI, _LN2_LO = 0.6931471803691238, 1.9082149292705877e-10
 #: 1 / j! for j = 0 .. 13: Taylor's series of exp on |r| <= ln(2) / 2, exact to a unit in the last place.
 _INVERSE_FACTORIALS = 1.0 / np.cumprod(np.concatenate(([1.0], np.arange(1.0, 14.0))))
+_EXPONENT_BIAS, _MANTISSA_BITS = 1023, 52  # of IEEE 754 float64
+
+
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float64 whose IEEE 754 bits are the int64 ``bits``: a no-op the compiler vectorises."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
 
 
 @njit(inline="always", fastmath=_FAST)
@@ -132,7 +140,9 @@ def _exp_negative(v):
     p = _INVERSE_FACTORIALS[13]
     for c in range(12, -1, -1):
         p = p * r + _INVERSE_FACTORIALS[c]
-    return p * _POW2[int(j)]
+    # 2^-j from its bits: a table lookup instead would be a gather, which costs the E-step a quarter
+    # of its time.
+    return p * _float_from_bits((_EXPONENT_BIAS - np.int64(j)) << _MANTISSA_BITS)
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -215,10 +225,12 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
                 e = _exp_negative(row[i] - top[i])
                 row[i] = e
                 total_row[i] += e
-        block = 0.0
         for i in range(m):
-            block += top[i] + math.log(total_row[i])
+            top[i] += math.log(total_row[i])  # the row's log-likelihood
             total_row[i] = 1.0 / total_row[i]
+        block = 0.0
+        for i in range(m):  # a loop of its own: it vectorises
+            block += top[i]
         for k in range(K):
             row = logp[k]
             for i in range(m):
