@@ -140,8 +140,8 @@ def _exp_negative(v):
     p = _INVERSE_FACTORIALS[13]
     for c in range(12, -1, -1):
         p = p * r + _INVERSE_FACTORIALS[c]
-    # 2^-j from its bits: a table lookup instead would be a gather, which costs the E-step a quarter
-    # of its time.
+    # 2^-j from its bits: a table lookup instead would be a gather, which cost the E-step up to a
+    # quarter of its time.
     return p * _float_from_bits((_EXPONENT_BIAS - np.int64(j)) << _MANTISSA_BITS)
 
 
@@ -151,7 +151,8 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
 
     The rows are taken in blocks of ``_BLOCK``, and within a block every loop runs
     over the rows (the columns of ``ZT`` are contiguous), so the compiler vectorises
-    the densities and the sums; only the exponentials are one at a time.
+    the densities, the exponentials and the sums; only the logarithm (one per row) is
+    one at a time.
 
     Parameters
     ----------

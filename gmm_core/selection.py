@@ -115,8 +115,9 @@ class SweepResult:
 
 #: Seconds per unit of :func:`estimated_sweep_seconds`'s work (rows visited times K times
 #: (1 + d^2 / 4) per cell, and hc's pairs times d), measured on the benchmark machine (2 cores:
-#: Old Faithful's 14 x 9 sweep 0.3 s, Iris's 0.28 s, 10,000 2-D rows 5.6 s; hc on 2,000 2-D rows
-#: 0.27 s, on wdbc's 569 x 30 0.03 s, so more columns are over-estimated).
+#: Old Faithful's 14 x 9 sweep 0.3 s, Iris's 0.28 s, 10,000 2-D rows 5.6 s, 3.5 s since the E-step
+#: lost its gathers, so larger data are now over-estimated by about 1.5x; hc on 2,000 2-D rows 0.27 s,
+#: on wdbc's 569 x 30 0.03 s, so more columns are over-estimated).
 _SECONDS_PER_UNIT = 2.9e-7
 _HC_SECONDS_PER_PAIR = 7e-8
 
