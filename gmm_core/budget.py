@@ -2,10 +2,9 @@
 
 The cost of EM is counted in *units*: one row visited by one component in one EM
 iteration, times ``1 + d^2 / COLUMNS_SQUARED`` (the E-step's and the scatter's
-work per row grow with the square of the columns, beyond a fixed cost per row). A fit's starts run on at most
-``START_MAX_ROWS`` rows (:func:`gmm_core.fit.fit_gmm`) and on large data the best
-of them is continued on all rows, so the rows EM visits per iteration are
-``min(n, START_MAX_ROWS) * n_init`` plus ``n`` beyond that size.
+work per row grow with the square of the columns, beyond a fixed cost per row). A fit's starts run on all
+rows or, on large data, on subsamples, and the best of them is continued on all rows: the rows EM visits
+per iteration are :func:`gmm_core.fit.rows_per_iteration`.
 
 Budgets here are for an app serving several people from one small machine
 (2 cores): the app clamps a shared link's settings to :data:`LINK_SECONDS`,
@@ -19,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .fit import START_MAX_ROWS
+from .fit import rows_per_iteration
 
 #: Seconds per unit of EM work on one core of the benchmark machine: one VVV iteration with
 #: K = 15 on 100,000 rows took 17 ms at d = 2, 43 ms at d = 7 and 172 ms at d = 20 (SQUAREM's
@@ -45,8 +44,7 @@ SESSION_UPLOAD_BYTES = 100 * 1024**2
 
 def em_units_per_iteration(n_samples: int, n_features: int, *, n_components: int, n_init: int) -> float:
     """Units of work (see the module docstring) of one EM iteration of every start of a fit."""
-    rows = min(n_samples, START_MAX_ROWS) * n_init + (n_samples if n_samples > START_MAX_ROWS else 0)
-    return rows * n_components * (1.0 + n_features**2 / COLUMNS_SQUARED)
+    return rows_per_iteration(n_samples, n_init) * n_components * (1.0 + n_features**2 / COLUMNS_SQUARED)
 
 
 def worst_fit_seconds(n_samples: int, n_features: int, *, n_components: int, n_init: int, max_iter: int) -> float:

@@ -170,6 +170,9 @@ class Start:
     #: mclust's own start runs plain EM until mclust's rule would stop it (its fit exactly),
     #: and only then SQUAREM: a jump from the start could miss the optimum mclust finds.
     plain_first: bool = False
+    #: Which of a large fit's start subsamples ``labels`` and ``rows`` refer to
+    #: (see :func:`gmm_core.fit.start_problems`).
+    subset: int = 0
 
 
 def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: float, rule: int,
@@ -249,6 +252,15 @@ def responsibilities(Z: np.ndarray, weights, means, covariances, code: int) -> t
         np.ascontiguousarray(covariances, dtype=np.float64), kernel.is_diagonal(code), resp,
     )
     return resp, float(log_likelihood)
+
+
+def log_likelihood(Z: np.ndarray, weights, means, covariances, code: int) -> float:
+    """Total log-likelihood of parameters on ``Z`` (scaled units), without the responsibilities."""
+    K = len(weights)
+    return float(kernel.responsibilities(
+        np.ascontiguousarray(Z), np.asarray(weights, dtype=np.float64), np.ascontiguousarray(means, dtype=np.float64),
+        np.ascontiguousarray(covariances, dtype=np.float64), kernel.is_diagonal(code), np.empty((0, K)),
+    ))
 
 
 def one_hot(labels: np.ndarray, n_components: int | None = None) -> np.ndarray:

@@ -954,7 +954,8 @@ def start_from_responsibilities(Z, resp, code, psi, reg, weights, means, cov, sh
 
 @njit(cache=True, nogil=True)
 def responsibilities(Z, weights, means, cov, diagonal, resp):
-    """Responsibilities (into ``resp``, (n, K)) and the total log-likelihood under given parameters.
+    """Responsibilities (into ``resp``, (n, K); give (0, K) for none) and the total log-likelihood
+    under given parameters.
 
     Returns NaN when a covariance is not positive definite.
     """

@@ -26,11 +26,13 @@ from .fit import (
     DEFAULT_TOL,
     FitResult,
     START_MAX_ROWS,
+    START_SUBSETS,
     FitSettings,
     check_fittable,
     check_settings,
     fit_prepared,
-    start_problem,
+    rows_per_iteration,
+    start_problems,
     starts_for,
 )
 from .hc import HC_MAX_ROWS
@@ -128,15 +130,16 @@ def estimated_sweep_seconds(n_samples: int, n_features: int, *, ks: Iterable[int
     to run it without asking (right within a factor of about 2 on 2 cores; more for data whose
     EM converges slowly).
 
-    Each start runs on at most ``START_MAX_ROWS`` rows and the best is continued on all rows;
-    the hierarchical start costs one pass over pairs of its (at most ``HC_MAX_ROWS``) rows.
+    The rows EM visits are :func:`gmm_core.fit.rows_per_iteration`; each hierarchical start
+    (one per start subsample of large data) costs one pass over pairs of its (at most
+    ``HC_MAX_ROWS``) rows.
     """
-    start_rows = min(n_samples, START_MAX_ROWS)
-    rows = start_rows * n_init + (n_samples if n_samples > START_MAX_ROWS else 0)
+    rows = rows_per_iteration(n_samples, n_init)
     per_k = sum(int(k) for k in ks)
     units = n_models * per_k * rows * (1.0 + n_features**2 / 4.0)
     hc_rows = min(n_samples, HC_MAX_ROWS)
-    return _SECONDS_PER_UNIT * units + _HC_SECONDS_PER_PAIR * hc_rows**2 * n_features / 2.0
+    trees = 1 if n_samples <= START_MAX_ROWS else START_SUBSETS
+    return _SECONDS_PER_UNIT * units + _HC_SECONDS_PER_PAIR * trees * hc_rows**2 * n_features / 2.0
 
 
 def sweep(
@@ -345,7 +348,9 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
     # k-means starts in parallel.
     first = {k: settings[cell] for cell in cells for k in [cell[0]]}
     if first and first[max(first)].init_params in ("hc", "hc+kmeans"):
-        HCTree.of(start_problem(problem, first[max(first)])[1].Z, random_state=first[max(first)].random_state)
+        seed = first[max(first)].random_state
+        subsets = start_problems(problem, first[max(first)])
+        _run(_hc_tree_task, {index: (subset.Z, seed) for index, (_, subset) in enumerate(subsets)}, n_jobs, None)
     if dask_scheduler() is None:
         # Local threads share each K's starts, made by the first fit that needs them: the k-means
         # of one K runs while other threads already fit another.
@@ -359,6 +364,10 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
         for cell in sorted(cells, key=lambda cell: -cell[0])
     }
     return outcomes | _run(_fit_summary, tasks, n_jobs, counter)
+
+
+def _hc_tree_task(key, Z: np.ndarray, random_state: int | None):
+    return key, HCTree.of(Z, random_state=random_state)  # cached for the fits
 
 
 def _starts_task(key, problem: Problem, settings: FitSettings):

@@ -34,7 +34,7 @@ from gmm_core import (
 )
 from gmm_core.selection import SUBSAMPLE_MAX_ROWS, best_row
 from gmm_core.subsample import stratified_subsample
-from gmm_core.fit import START_MAX_ROWS
+from gmm_core.fit import n_runs
 from gmm_core.matching import KMeansPartition, kmeans_partition
 from ui import memo, state
 from ui.dataset import Dataset, Generation, SourceTable, builtin_table, generated_table, uploaded_table
@@ -95,7 +95,7 @@ def subsample_fit(dataset: Dataset, settings: FitSettings) -> tuple[int, dict] |
             fitted = _outcome(fit_gmm, dataset.X[rows], **asdict(settings), work=work)
         return None if isinstance(fitted, Exception) else (len(rows), fitted.as_start())
 
-    runs = settings.n_init + (len(rows) > START_MAX_ROWS)
+    runs = n_runs(len(rows), settings.n_init)
 
     def status(work: Work) -> tuple[float, str]:
         return work.runs / runs, f"{work.runs} of {runs} EM runs on {len(rows):,} rows done"
@@ -121,7 +121,7 @@ def fit(dataset: Dataset, settings: FitSettings, start: state.Start | None = Non
         The user stopped this fit.
     """
     key = fit_key(dataset, settings, start)
-    runs = 1 if start is not None else settings.n_init + (len(dataset.X) > START_MAX_ROWS)
+    runs = 1 if start is not None else n_runs(len(dataset.X), settings.n_init)
 
     def task(work: Work, progress: Progress) -> FitResult | FitError | DataError:
         # One thread per fit: on small machines more BLAS threads only add contention.
