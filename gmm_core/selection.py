@@ -116,11 +116,12 @@ class SweepResult:
 
 
 #: Seconds per unit of :func:`estimated_sweep_seconds`'s work (rows visited times K times
-#: (1 + d^2 / 4) per cell, and hc's pairs times d), measured on the benchmark machine (2 cores:
-#: Old Faithful's 14 x 9 sweep 0.3 s, Iris's 0.28 s, 10,000 2-D rows 5.6 s, 3.5 s since the E-step
-#: lost its gathers, so larger data are now over-estimated by about 1.5x; hc on 2,000 2-D rows 0.27 s,
-#: on wdbc's 569 x 30 0.03 s, so more columns are over-estimated).
-_SECONDS_PER_UNIT = 2.9e-7
+#: (1 + d^2 / 4) per cell, and hc's pairs times d), fitted to sweeps of 14 models x K = 1..9 with
+#: default settings on the benchmark machine (2 cores, 2026-12-03): 2-D blobs of 1,000, 3,000,
+#: 10,000 and 30,000 rows took 0.43, 2.24, 2.87 and 6.89 s, forecast 1.2-1.6x that; Old Faithful
+#: 0.21 s and Iris 0.22 s, forecast 0.6-0.8x (small data have fixed costs); many columns are
+#: over-estimated (wdbc's 569 x 30: 8.5 s, forecast 29 s). hc on 2,000 2-D rows 0.27 s.
+_SECONDS_PER_UNIT = 1.8e-7
 _HC_SECONDS_PER_PAIR = 7e-8
 
 
