@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from joblib import delayed
+from joblib import Parallel, delayed
 from threadpoolctl import ThreadpoolController
 
 from .criteria import eligible, information_criteria
@@ -345,14 +345,16 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
     scaling = Scaling.of(X)
     problem = Problem.scaled(X, scaling)
     cells = [cell for cell in grid if cell not in outcomes]
-    # The starts of each K, for every model: the hierarchical tree first (once), then each K's
-    # k-means starts in parallel.
+    # The starts of each K, for every model: the hierarchical trees first (one per start
+    # subsample, in parallel), then each K's k-means starts in parallel.
     first = {k: settings[cell] for cell in cells for k in [cell[0]]}
-    if first and first[max(first)].init_params in ("hc", "hc+kmeans"):
-        seed = first[max(first)].random_state
-        subsets = start_problems(problem, first[max(first)])
-        _run(_hc_tree_task, {index: (subset.Z, seed) for index, (_, subset) in enumerate(subsets)}, n_jobs, None)
     if dask_scheduler() is None:
+        if first and first[max(first)].init_params in ("hc", "hc+kmeans"):
+            subsets = [subset.Z for _, subset in start_problems(problem, first[max(first)])]
+            seed = first[max(first)].random_state
+            Parallel(n_jobs=-1 if n_jobs is None else n_jobs, backend="threading")(  # HCTree.of caches them
+                delayed(HCTree.of)(Z, random_state=seed) for Z in subsets
+            )
         # Local threads share each K's starts, made by the first fit that needs them: the k-means
         # of one K runs while other threads already fit another.
         starts = _StartsOnce(problem, first)
@@ -365,10 +367,6 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
         for cell in sorted(cells, key=lambda cell: -cell[0])
     }
     return outcomes | _run(_fit_summary, tasks, n_jobs, counter)
-
-
-def _hc_tree_task(key, Z: np.ndarray, random_state: int | None):
-    return key, HCTree.of(Z, random_state=random_state)  # cached for the fits
 
 
 def _starts_task(key, problem: Problem, settings: FitSettings):
