@@ -460,7 +460,7 @@ def rows_per_iteration(n_samples: int, n_init: int) -> int:
 
 def n_runs(n_samples: int, n_init: int) -> int:
     """EM runs of a fit from ``init_params``: one per start (on each subsample of large data),
-    and on large data one more on all rows."""
+    and on large data one more on all rows (and another for each that ends degenerate)."""
     if n_samples <= START_MAX_ROWS:
         return n_init
     return n_init * START_SUBSETS + 1
@@ -489,30 +489,36 @@ class _Runs:
 
 def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, code: int,
                 work: Work | None) -> _Runs:
-    """EM from every start; on large data on subsamples, and the best on all rows then continued there."""
+    """EM from every start; on large data on subsamples, and then the one most likely on all rows
+    continued there (the next, when its continuation is degenerate)."""
     options = _run_options(settings, code, work)
     names = [start.name for start in starts]
     large = problem.n_samples > START_MAX_ROWS and not (len(starts) == 1 and starts[0].kind == "parameters")
     if not large:
         runs = [run_em(problem, start, **options) for start in starts]
-        return _Runs(runs, names, [problem] * len(runs), _best(runs, settings))
+        return _Runs(runs, names, [problem] * len(runs), next(iter(_ranked(runs, settings)), None))
     subsets = [subset for _, subset in start_problems(problem, settings)]
     problems = [subsets[start.subset] for start in starts]
     runs = [run_em(data, start, **options) for data, start in zip(problems, starts)]
     # Runs on different subsamples compare only on the same rows: all of them.
     scores = [log_likelihood(problem.Z, run.weights, run.means, run.covariances, code)
               if np.isfinite(run.log_likelihood) else -np.inf for run in runs]
-    best = _best(runs, settings, scores)
-    if best is None:
+    ranked = _ranked(runs, settings, scores)
+    if not ranked:
         return _Runs(runs, names, problems, None)
-    run = runs[best]
-    continued = run_em(
-        problem,
-        Start("parameters", weights=run.weights, means=run.means, covariances=run.covariances),
-        **options,
-    )
-    return _Runs(runs + [continued], names + [f"{names[best]}, continued on all rows"], problems + [problem],
-                 len(runs))
+    n_starts = len(runs)
+    # The most likely start goes on on all rows; should it turn degenerate there, the next one
+    # does, and so on (a fit shows its best non-degenerate run when it has one).
+    for index in ranked:
+        run = runs[index]
+        runs.append(run_em(
+            problem, Start("parameters", weights=run.weights, means=run.means, covariances=run.covariances), **options
+        ))
+        names.append(f"{names[index]}, continued on all rows")
+        problems.append(problem)
+        if _sound(runs[-1], settings):
+            break
+    return _Runs(runs, names, problems, len(runs) - 1 if _sound(runs[-1], settings) else n_starts)
 
 
 def _collapse(run: EMRun, settings: FitSettings) -> list[tuple[int, float]]:
@@ -521,18 +527,19 @@ def _collapse(run: EMRun, settings: FitSettings) -> list[tuple[int, float]]:
     return [(k, float(r)) for k, r in enumerate(run.relative_variances) if r <= threshold]
 
 
-def _best(runs: list[EMRun], settings: FitSettings, scores: list[float] | None = None) -> int | None:
-    """Index of the run with the highest likelihood (or ``scores``, one per run) among those that
-    neither broke down nor collapsed, else among those that have parameters at all (the fit is then
-    degenerate); None when no run has."""
+def _sound(run: EMRun, settings: FitSettings) -> bool:
+    """Whether a run neither broke down nor collapsed (its fit is not degenerate)."""
+    return not run.failed and not _collapse(run, settings)
+
+
+def _ranked(runs: list[EMRun], settings: FitSettings, scores: list[float] | None = None) -> list[int]:
+    """Indices of the runs that have parameters, best first: those that are :func:`_sound` by
+    likelihood (or ``scores``, one per run), then the others (their fits are degenerate)."""
     scores = [run.log_likelihood for run in runs] if scores is None else scores
-    for pool in (
-        [i for i, run in enumerate(runs) if not run.failed and not _collapse(run, settings)],
-        [i for i, run in enumerate(runs) if run.weights.size and np.isfinite(run.log_likelihood)],
-    ):
-        if pool:
-            return max(pool, key=scores.__getitem__)
-    return None
+    sound = [i for i, run in enumerate(runs) if _sound(run, settings)]
+    others = [i for i, run in enumerate(runs)
+              if i not in sound and run.weights.size and np.isfinite(run.log_likelihood)]
+    return sorted(sound, key=lambda i: -scores[i]) + sorted(others, key=lambda i: -scores[i])
 
 
 def _result(problem: Problem, scaling: Scaling, settings: FitSettings, code: int, runs: _Runs,

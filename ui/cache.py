@@ -98,7 +98,7 @@ def subsample_fit(dataset: Dataset, settings: FitSettings) -> tuple[int, dict] |
     runs = n_runs(len(rows), settings.n_init)
 
     def status(work: Work) -> tuple[float, str]:
-        return work.runs / runs, f"{work.runs} of {runs} EM runs on {len(rows):,} rows done"
+        return work.runs / runs, f"{work.runs} of {max(runs, work.runs)} EM runs on {len(rows):,} rows done"
 
     label = f"Starting {model_label(settings.n_components, settings.covariance_type)} on a subsample"
     return memo.shared().get_or_compute(
@@ -129,7 +129,7 @@ def fit(dataset: Dataset, settings: FitSettings, start: state.Start | None = Non
             return _outcome(fit_gmm, dataset.X, **asdict(settings), **(start.params if start else {}), work=work)
 
     def status(work: Work) -> tuple[float, str]:
-        return work.runs / runs, f"{work.runs} of {runs} EM runs done, {work.steps:,} iterations"
+        return work.runs / runs, f"{work.runs} of {max(runs, work.runs)} EM runs done, {work.steps:,} iterations"
 
     label = f"Fitting {model_label(settings.n_components, settings.covariance_type)} to {len(dataset.X):,} rows"
     outcome = memo.shared().get_or_compute(
