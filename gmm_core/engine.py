@@ -247,19 +247,18 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
 def responsibilities(Z: np.ndarray, weights, means, covariances, code: int) -> tuple[np.ndarray, float]:
     """Responsibilities (n, K) and total log-likelihood of parameters on ``Z`` (scaled units)."""
     resp = np.empty((Z.shape[0], len(weights)))
-    log_likelihood = kernel.responsibilities(
-        np.ascontiguousarray(Z), np.asarray(weights, dtype=np.float64), np.ascontiguousarray(means, dtype=np.float64),
-        np.ascontiguousarray(covariances, dtype=np.float64), kernel.is_diagonal(code), resp,
-    )
-    return resp, float(log_likelihood)
+    return resp, _e_step(Z, weights, means, covariances, code, resp)
 
 
 def log_likelihood(Z: np.ndarray, weights, means, covariances, code: int) -> float:
     """Total log-likelihood of parameters on ``Z`` (scaled units), without the responsibilities."""
-    K = len(weights)
+    return _e_step(Z, weights, means, covariances, code, np.empty((0, len(weights))))
+
+
+def _e_step(Z: np.ndarray, weights, means, covariances, code: int, resp: np.ndarray) -> float:
     return float(kernel.responsibilities(
         np.ascontiguousarray(Z), np.asarray(weights, dtype=np.float64), np.ascontiguousarray(means, dtype=np.float64),
-        np.ascontiguousarray(covariances, dtype=np.float64), kernel.is_diagonal(code), np.empty((0, K)),
+        np.ascontiguousarray(covariances, dtype=np.float64), kernel.is_diagonal(code), resp,
     ))
 
 
