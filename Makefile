@@ -19,6 +19,7 @@ browser:
 bench: $(VENV)/.dev-installed browser
 	scripts/ensure-r
 	$(BIN)/python -m bench.bench
+	$(BIN)/python -m bench.large_data_bench
 	$(BIN)/python -m bench.app_bench
 	$(BIN)/python -m bench.server_bench
 	$(BIN)/python -m bench.bounded_bench
