@@ -437,7 +437,7 @@ def start_problems(problem: Problem, settings: FitSettings) -> list[tuple[np.nda
     subset (seeds drawn from the fit's). The two kinds weigh dense and sparse
     regions differently, so their hc trees and optima differ more than two of one kind.
     """
-    if problem.n_samples <= START_MAX_ROWS:
+    if not start_subsets(problem.n_samples):
         return [(None, problem)]
     seed = settings.random_state
 
@@ -447,23 +447,29 @@ def start_problems(problem: Problem, settings: FitSettings) -> list[tuple[np.nda
         rng = np.random.default_rng(None if seed is None else [seed, index])
         return np.sort(rng.choice(problem.n_samples, size=START_MAX_ROWS, replace=False))
 
-    return [problem.subset(("starts", seed, index), lambda index=index: rows(index)) for index in range(START_SUBSETS)]
+    return [
+        problem.subset(("starts", seed, index), lambda index=index: rows(index))
+        for index in range(start_subsets(problem.n_samples))
+    ]
+
+
+def start_subsets(n_samples: int) -> int:
+    """Subsamples the starts of a fit run on (:func:`start_problems`); 0 when they run on all rows."""
+    return 0 if n_samples <= START_MAX_ROWS else START_SUBSETS
 
 
 def rows_per_iteration(n_samples: int, n_init: int) -> int:
     """Rows one EM iteration of every run of a fit visits: each start on its subsample (or on all
     rows), and on large data the best continued on all rows."""
-    if n_samples <= START_MAX_ROWS:
-        return n_samples * n_init
-    return START_MAX_ROWS * n_init * START_SUBSETS + n_samples
+    subsets = start_subsets(n_samples)
+    return n_samples * n_init if not subsets else START_MAX_ROWS * n_init * subsets + n_samples
 
 
 def n_runs(n_samples: int, n_init: int) -> int:
     """EM runs of a fit from ``init_params``: one per start (on each subsample of large data),
     and on large data one more on all rows (and another for each that ends degenerate)."""
-    if n_samples <= START_MAX_ROWS:
-        return n_init
-    return n_init * START_SUBSETS + 1
+    subsets = start_subsets(n_samples)
+    return n_init if not subsets else n_init * subsets + 1
 
 
 def _run_options(settings: FitSettings, code: int, work: Work | None = None) -> dict:
@@ -493,7 +499,7 @@ def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, co
     continued there (the next, when its continuation is degenerate)."""
     options = _run_options(settings, code, work)
     names = [start.name for start in starts]
-    large = problem.n_samples > START_MAX_ROWS and not (len(starts) == 1 and starts[0].kind == "parameters")
+    large = start_subsets(problem.n_samples) > 0 and not (len(starts) == 1 and starts[0].kind == "parameters")
     if not large:
         runs = [run_em(problem, start, **options) for start in starts]
         return _Runs(runs, names, [problem] * len(runs), next(iter(_ranked(runs, settings)), None))

@@ -25,14 +25,13 @@ from .fit import (
     DEFAULT_STOPPING,
     DEFAULT_TOL,
     FitResult,
-    START_MAX_ROWS,
-    START_SUBSETS,
     FitSettings,
     check_fittable,
     check_settings,
     fit_prepared,
     rows_per_iteration,
     start_problems,
+    start_subsets,
     starts_for,
 )
 from .hc import HC_MAX_ROWS
@@ -139,7 +138,7 @@ def estimated_sweep_seconds(n_samples: int, n_features: int, *, ks: Iterable[int
     per_k = sum(int(k) for k in ks)
     units = n_models * per_k * rows * (1.0 + n_features**2 / 4.0)
     hc_rows = min(n_samples, HC_MAX_ROWS)
-    trees = 1 if n_samples <= START_MAX_ROWS else START_SUBSETS
+    trees = max(1, start_subsets(n_samples))
     return _SECONDS_PER_UNIT * units + _HC_SECONDS_PER_PAIR * trees * hc_rows**2 * n_features / 2.0
 
 
