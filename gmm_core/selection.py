@@ -348,11 +348,11 @@ def _fit_grid(X, ks, grid, settings, n_jobs, counter: _Progress) -> dict:
     # subsample, in parallel), then each K's k-means starts in parallel.
     first = {k: settings[cell] for cell in cells for k in [cell[0]]}
     if dask_scheduler() is None:
-        if first and first[max(first)].init_params in ("hc", "hc+kmeans"):
-            subsets = [subset.Z for _, subset in start_problems(problem, first[max(first)])]
-            seed = first[max(first)].random_state
+        largest = first[max(first)] if first else None
+        if largest is not None and largest.init_params in ("hc", "hc+kmeans"):
+            subsets = [subset.Z for _, subset in start_problems(problem, largest)]
             Parallel(n_jobs=-1 if n_jobs is None else n_jobs, backend="threading")(  # HCTree.of caches them
-                delayed(HCTree.of)(Z, random_state=seed) for Z in subsets
+                delayed(HCTree.of)(Z, random_state=largest.random_state) for Z in subsets
             )
         # Local threads share each K's starts, made by the first fit that needs them: the k-means
         # of one K runs while other threads already fit another.
