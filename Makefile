@@ -28,7 +28,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The compiled engine is built once here (about a minute), so no user waits for the compiler.
+# The compiled engine is built once here (one to two minutes), so no user waits for the compiler.
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -c 'from gmm_core.engine import compile_engine; compile_engine()'
