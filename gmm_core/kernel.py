@@ -59,8 +59,6 @@ _BLOCK = 256  # rows per block of the E-step: its buffers stay in the cache, and
 #: Rows whose sums of exponentials (each in [1, K]) the E-step multiplies before one logarithm:
 #: exact for K below 10^9 (K^32 < 10^300), and the product's rounding (32 ulp) costs nothing.
 _LOG_CHUNK = 32
-#: Data of at most this many columns take the E-step's fused loops (see :func:`estep`).
-_FUSED_COLUMNS = 4
 #: Floating-point liberties for the E-step: reordered sums (so they vectorise), never assuming
 #: finite values (a component of weight 0 has a log-density of -inf).
 _FAST = {"reassoc", "contract", "arcp", "nsz"}
@@ -231,10 +229,10 @@ def _moments(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx):
 
 @njit(inline="always", fastmath=_FAST)
 def _log_densities_fused(columns, means, prec, const, diagonal, logp):
-    """``logp[k, i]``: log weight plus log-density of component k at row i, for a tuple of at most
-    ``_FUSED_COLUMNS`` contiguous column slices: one loop per component, whose loops over the
-    columns the compiler unrolls (the tuple's length is part of its type), so the loop over the
-    rows vectorises and each row is read once."""
+    """``logp[k, i]``: log weight plus log-density of component k at row i, for a tuple of one to
+    four contiguous column slices: one loop per component, whose loops over the columns the
+    compiler unrolls (the tuple's length is part of its type), so the loop over the rows
+    vectorises and each row is read once."""
     d = len(columns)
     for k in range(means.shape[0]):
         mu, P, c = means[k], prec[k], const[k]
@@ -256,8 +254,8 @@ def _log_densities_fused(columns, means, prec, const, diagonal, logp):
 def _moments_fused(columns, means, diagonal, resp, nk, sx, sxx):
     """Add the rows' responsibilities ``resp[k, i]`` and their first and second moments around each
     mean to ``nk``, ``sx`` and the upper triangle of ``sxx`` (the diagonal alone when ``diagonal``),
-    for a tuple of at most ``_FUSED_COLUMNS`` contiguous column slices: one loop per component,
-    its sums in scalars (the branches on ``d``, the tuple's length, are settled when compiled)."""
+    for a tuple of one to four contiguous column slices: one loop per component, its sums in
+    scalars (the branches on ``d``, the tuple's length, are settled when compiled)."""
     d = len(columns)
     # Columns past d alias the last one; nothing computed from them is kept.
     x0, x1, x2, x3 = columns[0], columns[min(1, d - 1)], columns[min(2, d - 1)], columns[min(3, d - 1)]
@@ -320,8 +318,8 @@ def _moments_fused(columns, means, diagonal, resp, nk, sx, sxx):
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _densities(ZT, start, m, means, prec, const, diagonal, diff, y, logp):
-    """:func:`_log_densities_fused` on rows ``start .. start + m`` when the data have at most
-    ``_FUSED_COLUMNS`` columns, else :func:`_log_densities`."""
+    """:func:`_log_densities_fused` on rows ``start .. start + m`` when the data have one to
+    four columns, else :func:`_log_densities`."""
     d, stop = ZT.shape[0], start + m
     if d == 1:
         _log_densities_fused((ZT[0, start:stop],), means, prec, const, diagonal, logp)
@@ -339,8 +337,8 @@ def _densities(ZT, start, m, means, prec, const, diagonal, diff, y, logp):
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _sums(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx):
-    """:func:`_moments_fused` on rows ``start .. start + m`` when the data have at most
-    ``_FUSED_COLUMNS`` columns, else :func:`_moments`."""
+    """:func:`_moments_fused` on rows ``start .. start + m`` when the data have one to
+    four columns, else :func:`_moments`."""
     d, stop = ZT.shape[0], start + m
     if d == 1:
         _moments_fused((ZT[0, start:stop],), means, diagonal, resp, nk, sx, sxx)
@@ -364,7 +362,7 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
     the densities, the exponentials and the sums. Each row's log-likelihood is its
     largest log-term plus the log of its sum of exponentials; that sum lies in
     [1, K], so the logs are taken of products of ``_LOG_CHUNK`` sums (one logarithm
-    per chunk of rows, not per row). With up to ``_FUSED_COLUMNS`` columns each
+    per chunk of rows, not per row). With one to four columns each
     component's densities and sums are one fused loop over the rows (one E-step at 100,000
     rows, K = 5, on an AVX2 machine: 1.6x faster than the general loops at d = 3 and 4).
 
