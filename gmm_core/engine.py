@@ -59,7 +59,7 @@ def compile_engine() -> None:
     """Compile the engine's and hc's machine code now (``make`` runs this once at install time,
     so that no user waits a minute for the compiler on a first fit)."""
     kernel.warm_up()
-    hc_merges(np.random.default_rng(0).normal(size=(20, 2)))
+    hc_partition(hc_merges(np.random.default_rng(0).normal(size=(20, 2))), 20, 2)
 
 
 def model_code(model: str, n_features: int) -> int:

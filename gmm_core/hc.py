@@ -24,7 +24,7 @@ moves into the second: the order in which mclust lists them, so that the
 partitions are mclust's.
 
 mclust runs hc on at most 2,000 rows (``mclust.options("subset")``); so does
-:func:`hc_partitions` (on a random subset of larger data).
+:meth:`gmm_core.engine.HCTree.of` (on a random subset of larger data).
 """
 
 from __future__ import annotations
@@ -248,13 +248,23 @@ def hc_merges(X) -> np.ndarray:
     return _merge_pairs(np.ascontiguousarray(Z), alpha)
 
 
+@njit(cache=True, nogil=True)
+def _cluster_names(merges, n_rows):
+    """Each row's cluster after ``merges``, named by the cluster's lowest row: a union-find in which
+    each merge hangs the second cluster's root on the first's (the lower name, so roots are names)."""
+    parent = np.arange(n_rows)
+    for step in range(merges.shape[0]):
+        parent[merges[step, 1]] = merges[step, 0]  # both are clusters' names, hence roots
+    for row in range(n_rows):  # rows in order: a parent's root is known before its children's
+        parent[row] = parent[parent[row]]
+    return parent
+
+
 def hc_partition(merges: np.ndarray, n_rows: int, n_clusters: int) -> np.ndarray:
     """Labels 0..G-1 (numbered by first appearance, as mclust's ``hclass``) after ``n_rows - G`` merges."""
     if not 1 <= n_clusters <= n_rows:
         raise ValueError(f"n_clusters must be between 1 and {n_rows}; got {n_clusters}.")
-    parent = np.arange(n_rows)
-    for a, b in merges[: n_rows - n_clusters]:
-        parent[parent == b] = a
+    parent = _cluster_names(np.ascontiguousarray(merges[: n_rows - n_clusters], dtype=np.int64), n_rows)
     _, first, labels = np.unique(parent, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))
     return order[labels]
