@@ -146,7 +146,7 @@ def test_a_warm_start_resumes_the_model_it_came_from(faithful, covariance_type):
     data_seed=st.integers(0, 2**32 - 1),
     start_seed=st.integers(0, 2**32 - 1),
     k=st.integers(1, 4),
-    d=st.integers(1, 6),  # the E-step's fused loops (d <= 4) and its general ones
+    d=st.integers(1, 6),  # the E-step's fused sums (d <= 4) and its general ones
     covariance_type=st.sampled_from(COVARIANCE_TYPES),
     log_units=st.floats(-3, 3),
 )
