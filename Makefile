@@ -20,6 +20,7 @@ bench: $(VENV)/.dev-installed browser
 	scripts/ensure-r
 	$(BIN)/python -m bench.bench
 	$(BIN)/python -m bench.large_data_bench
+	$(BIN)/python -m bench.convergence_bench
 	$(BIN)/python -m bench.app_bench
 	$(BIN)/python -m bench.server_bench
 	$(BIN)/python -m bench.bounded_bench

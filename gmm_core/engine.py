@@ -37,7 +37,7 @@ from .work import Work, control_of
 #: ``n_init`` > 1, ``n_init - 1`` k-means starts besides; "hc" is mclust's start alone.
 INIT_METHODS: tuple[str, ...] = ("hc+kmeans", "hc", "kmeans", "k-means++", "random", "random_from_data")
 #: Stopping rules (see :func:`gmm_core.kernel.em`): "aitken" stops when the log-likelihood is
-#: within ``tol`` of its limit, "sklearn" when the mean log-likelihood moves less than ``tol``,
+#: within ``tol`` of its limit by Aitken's estimate, "sklearn" when the mean log-likelihood moves less than ``tol``,
 #: "mclust" when the log-likelihood (in the data's own units, as mclust reads it) moves less than
 #: ``tol`` relative to itself.
 STOPPING_RULES: dict[str, int] = {"aitken": kernel.AITKEN, "sklearn": kernel.SKLEARN, "mclust": kernel.MCLUST}

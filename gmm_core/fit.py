@@ -8,9 +8,10 @@ for the same model, and mclust's BIC is their negative.
 
 EM runs from several starts and keeps the best (see :func:`fit_gmm`). By
 default the first start is mclust's hierarchical one, and EM stops when the
-log-likelihood is within ``tol`` of its limit (Aitken's estimate of the gains
-still to come), so the criteria are converged to about ``2 tol`` at any number
-of rows.
+log-likelihood is within ``tol`` of its limit by Aitken's estimate of the gains
+still to come, so the criteria are converged to about ``2 tol`` at any number
+of rows wherever EM converges at a steady rate (not where it stalls near a
+saddle point: bench/CONVERGENCE_RESULTS.md).
 """
 
 from __future__ import annotations
@@ -340,7 +341,7 @@ def fit_gmm(
         model keeps its structure.
     tol : float, default=1e-3
         With ``stopping='aitken'``: EM stops when the log-likelihood is within
-        ``tol`` of its limit.
+        ``tol`` of its limit by Aitken's estimate (see the module's docstring).
     max_iter : int, default=1000
         EM iterations per start.
     stopping : {'aitken', 'sklearn', 'mclust'}, default='aitken'

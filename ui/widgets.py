@@ -90,7 +90,8 @@ def sidebar() -> DeltaGenerator:
             )
             st.number_input(
                 "tol", min_value=1e-12, max_value=1.0, step=1e-4, format="%.1e", key=state.TOL,
-                help="EM stops when its log-likelihood is within this of its limit (Aitken's estimate).",
+                help="EM stops when its log-likelihood is within this of its limit by Aitken's estimate "
+                "(EM stalling near a saddle point can fool it).",
             )
             st.number_input("max_iter", min_value=1, max_value=100_000, step=100, key=state.MAX_ITER)
     return summary
