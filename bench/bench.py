@@ -280,7 +280,7 @@ def iteration_floor(n: int, K: int, repeats: int) -> dict:
             w, m, c = weights.copy(), means.copy(), cov.copy()
             elapsed, _ = timed(lambda: kernel.em(problem.Z, kernel.VVV, w, m, c, shape.copy(), orient.copy(),
                                                   scale.copy(), problem.psi, 1e-8, 1e-300, kernel.SKLEARN,
-                                                  iterations, False, 0.0, 0.0, np.zeros(2, np.int64),
+                                                  iterations, False, 0.0, 0, 0.0, np.zeros(2, np.int64),
                                                   np.empty(2 * iterations + 2), *empty))
             ours.append(elapsed / iterations)  # and one more pass: a slight overestimate
             elapsed, _ = timed(lambda: _transcendental_floor(ZT, K))

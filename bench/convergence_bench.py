@@ -2,7 +2,8 @@
 
 EM stops when Aitken's estimate of the log-likelihood gains still to come is below ``tol``
 (1e-3): BIC is then within 0.002 of its converged value wherever EM converges at a steady rate.
-This measures where it does not. Every cell of the default sweep (14 models x K = 1..9) is fitted
+Near a saddle point it does not, and the check that follows (``gmm_core.engine.SADDLE_CHECK_ROWS``)
+goes only so far. This measures what is left. Every cell of the default sweep (14 models x K = 1..9) is fitted
 as the sweep fits it (``fit_gmm`` with the sweep's settings gives the sweep's cell), and the fit is
 continued from its parameters by plain EM (no acceleration: every step gains, so it ends where EM
 itself converges from there) until the mean log-likelihood gains less than 1e-13 per row, or for

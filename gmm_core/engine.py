@@ -41,6 +41,18 @@ INIT_METHODS: tuple[str, ...] = ("hc+kmeans", "hc", "kmeans", "k-means++", "rand
 #: "mclust" when the log-likelihood (in the data's own units, as mclust reads it) moves less than
 #: ``tol`` relative to itself.
 STOPPING_RULES: dict[str, int] = {"aitken": kernel.AITKEN, "sklearn": kernel.SKLEARN, "mclust": kernel.MCLUST}
+#: Rows times M-steps the check for a stall near a saddle point may add to one EM run (see
+#: :func:`gmm_core.kernel.em`): 367 M-steps on Old Faithful, 50 on 2,000 rows, 10 on 10,000. On
+#: the benchmark's default sweeps it cost 5-10% on Old Faithful and Iris and 14% on 10,000 blobs;
+#: 500,000 closed a few more cells but cost 38% there (bench/convergence_bench.py counts them).
+SADDLE_CHECK_ROWS = 100_000
+
+
+def saddle_check_steps(n_samples: int) -> int:
+    """M-steps at most that EM on ``n_samples`` rows goes on past Aitken's rule to rule out a stall."""
+    return SADDLE_CHECK_ROWS // n_samples
+
+
 #: Added to the regulariser's diagonal, relative to it (see the module docstring).
 PSI_FLOOR = 1e-6
 
@@ -220,8 +232,8 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
     frames = (np.empty((T, K)), np.empty((T, K, d)), np.empty((T, K, d, d)))
     status, n_iter, converged, n_history = kernel.em(
         Z, code, weights, means, covariances, shape, orient, scale, psi, reg_covar, tol, rule, max_iter,
-        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, problem.log_likelihood_shift, control_of(work),
-        history, *frames,
+        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, saddle_check_steps(problem.n_samples),
+        problem.log_likelihood_shift, control_of(work), history, *frames,
     )
     if status == kernel.STOPPED:
         raise Stopped("Stopped before it finished.")

@@ -10,8 +10,9 @@ EM runs from several starts and keeps the best (see :func:`fit_gmm`). By
 default the first start is mclust's hierarchical one, and EM stops when the
 log-likelihood is within ``tol`` of its limit by Aitken's estimate of the gains
 still to come, so the criteria are converged to about ``2 tol`` at any number
-of rows wherever EM converges at a steady rate (not where it stalls near a
-saddle point: bench/CONVERGENCE_RESULTS.md).
+of rows wherever EM converges at a steady rate. Where it stalls near a saddle
+point that estimate is fooled, so EM goes on a while to rule a stall out (see
+:func:`gmm_core.kernel.em` and bench/CONVERGENCE_RESULTS.md).
 """
 
 from __future__ import annotations

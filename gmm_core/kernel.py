@@ -51,6 +51,12 @@ INNER_TOL = 1e-10
 INNER_MAX_ITER = 500
 #: mclust's tolerance (``emControl()$tol[1]``): from mclust's start, EM runs plain until it holds.
 MCLUST_TOL = 1e-5
+#: Once Aitken's rule holds, EM's check for a stall near a saddle point runs on until the rule
+#: holds with this fraction of the tolerance (see :func:`em`). Of the 15 cells of the default
+#: sweep on Old Faithful, Iris and 2,000 sheared blobs that plain EM, continued, improved by more
+#: than 0.01 in BIC, SQUAREM continued to 1e-6 found the way up in all 15 (38 to 956 M-steps
+#: more), to 1e-4 in 8.
+SADDLE_TOL_FACTOR = 1e-3
 #: Rounds of EVE's and VVE's orientation update per M-step at most (see _common_orientation).
 ORIENTATION_ROUNDS = 5
 
@@ -823,7 +829,7 @@ def _update(code, nk, sx, sxx, diagonal, psi, reg, weights, means, cov, prec, lo
 
 @njit(cache=True, nogil=True)
 def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, max_iter, accelerate, plain_first,
-       shift, control, history, trace_weights, trace_means, trace_cov):
+       saddle_check, shift, control, history, trace_weights, trace_means, trace_cov):
     """EM from the parameters given (updated in place) until the stopping rule holds.
 
     Iteration t computes the log-likelihood of the current parameters in the
@@ -848,8 +854,13 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
     ``plain_first`` > 0, plain EM runs first until mclust's rule with that
     tolerance holds (from mclust's start, that is mclust's own fit, with
     mclust's M-step for VVE), and SQUAREM goes on from there, so the fit cannot
-    end below mclust's. ``shift`` turns the log-likelihoods into the data's own
-    units for mclust's relative rule (see :func:`_stop`).
+    end below mclust's. Once the stopping rule holds, SQUAREM goes on for up to
+    ``saddle_check`` more M-steps, until the rule holds with ``tol *
+    SADDLE_TOL_FACTOR``: near a saddle point EM's gains shrink for a while as
+    if it converged, and only by going on does it find its way up (the run
+    counts as converged either way; should the check break down, the run ends
+    where the rule stopped it). ``shift`` turns the log-likelihoods into the
+    data's own units for mclust's relative rule (see :func:`_stop`).
 
     ``control`` (int64, 2 entries): EM stops with STOPPED before any M-step once
     ``control[STOP]`` is nonzero, and adds each M-step to ``control[STEPS]``.
@@ -917,7 +928,10 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
         three = np.empty(3)
         calm = 0
         step_max = 1.0
-        while t + 2 <= max_iter:
+        check_end = max_iter
+        checked_from = 0  # history's length when the check began, and the parameters then
+        ws, ms, cs = np.empty(K), np.empty((K, d)), np.empty((K, d, d))
+        while t + 2 <= min(max_iter, check_end):
             if control[STOP] != 0:
                 status = STOPPED
                 break
@@ -953,8 +967,14 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
             if _stop(three, 2, tol, rule, n, shift):
                 calm += 1
                 if calm == 2:
-                    converged = True
-                    break
+                    if converged or saddle_check == 0:
+                        converged = True
+                        break
+                    converged, calm = True, 0
+                    tol *= SADDLE_TOL_FACTOR
+                    check_end = t + saddle_check
+                    checked_from = h
+                    ws[:], ms[:, :], cs[:, :, :] = weights, means, cov
                 continue
             calm = 0
             # r = theta1 - theta0, v = theta2 - 2 theta1 + theta0, over all parameters.
@@ -1000,6 +1020,10 @@ def em(Z, code, weights, means, cov, shape, orient, scale, psi, reg, tol, rule, 
                     accepted = True
             if full_length:
                 step_max = step_max * _STEP_FACTOR if accepted else max(1.0, step_max / _STEP_FACTOR)
+        if checked_from > 0 and (status == EMPTY or status == SINGULAR):
+            # The check broke down: the run ends where the rule stopped it.
+            weights[:], means[:, :], cov[:, :, :] = ws, ms, cs
+            status, h = OK, checked_from
     # Plain EM: alone, or for the step SQUAREM had no room for. Its stopping rule reads only its
     # own log-likelihoods, from the parameters it starts at.
     base, steps = h - 1, 0
@@ -1082,7 +1106,7 @@ def warm_up() -> None:
         start_from_responsibilities(Z, resp, code, psi, 1e-6, weights, means, cov, shape, orient, scale)
         for accelerate in (False, True):
             em(Z, code, weights.copy(), means.copy(), cov.copy(), shape, orient, scale, psi, 1e-6, 1e-3, AITKEN, 5,
-               accelerate, 1e-5, 0.0, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)),
+               accelerate, 1e-5, 5, 0.0, np.zeros(2, np.int64), np.empty(12), np.empty((0, 2)), np.empty((0, 2, 2)),
                np.empty((0, 2, 2, 2)))
         responsibilities(Z, weights, means, cov, is_diagonal(code), resp)
         relative_smallest_variances(cov, psi)

@@ -138,8 +138,10 @@ def test_the_default_sweep_is_never_worse_than_mclust(name):
         ("iris", "VEV", 2, 561.728),
         ("diabetes", "VVV", 3, 4751.316),
         ("acidity", "E", 2, 392.072),
-        # breast cancer, 30 raw columns: k-means starts alone found VVV,2; mclust -40,294.620
-        ("wdbc", "VVV", 3, -40294.645),
+        # breast cancer, 30 raw columns: k-means starts alone found VVV,2. mclust -40,294.620 stalls
+        # near a saddle point, as Aitken's rule alone did (-40,294.645); plain EM continued from
+        # there for 45 iterations reaches this model's limit, -40,319.226
+        ("wdbc", "VVV", 3, -40319.226),
         # 2,000 sheared blobs: mclust -12,649.666 stops 0.1 short of this model's limit (-12,649.561 at tol 1e-12)
         ("anisotropic", "VEE", 5, 12649.561),
     ],
@@ -173,6 +175,9 @@ def test_fitted_parameters_equal_mclusts(name):
         if abs(-ours.bic - fit["bic"]) > 0.02:
             continue  # another optimum (ours is higher; see the tests above)
         means = np.array(fit["mean"], dtype=float).reshape(X.shape[1], fit["G"]).T  # G x d
+        apart = np.linalg.norm((means[:, None] - means[None]) / spread, axis=2)
+        if fit["G"] > 1 and apart[np.triu_indices(fit["G"], 1)].min() <= 0.1:
+            continue  # two components closer than twice the tolerance: which is which is undecided
         order = np.argmin(np.linalg.norm((ours.means[:, None] - means[None]) / spread, axis=2), axis=1)
         assert np.all(np.abs(ours.means - means[order]) <= 0.05 * spread), (fit["model"], fit["G"])
         np.testing.assert_allclose(ours.weights, np.atleast_1d(fit["pro"])[order], atol=0.02)
