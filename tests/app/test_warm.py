@@ -72,7 +72,8 @@ def test_a_small_change_refits_warm_and_going_back_or_from_scratch_is_never_stal
     assert_shows(app, warm)
     (notice,) = notices(app)
     assert "started from the previous fit" in notice and f"all {N_ROWS:,} rows" in notice
-    assert warm.n_iter <= 5 and warm.bic == pytest.approx(fit_gmm(blobs, **sidebar_settings(app)).bic, rel=1e-6)
+    # A few iterations: the stopping rule's two cycles of two, and the saddle check's.
+    assert warm.n_iter <= 8 and warm.bic == pytest.approx(fit_gmm(blobs, **sidebar_settings(app)).bic, rel=1e-6)
 
     # Back to the first settings: the first model, not one started from the second.
     app.number_input(key="reg_covar").set_value(default_reg_covar).run()
@@ -97,6 +98,7 @@ def test_a_new_version_of_the_table_starts_from_the_last_model(app, blobs):
     before = from_subsample(blobs, sidebar_settings(app))
     changed = blobs.copy()
     changed[:300] += 0.5  # 1% of the rows moved
+    changed = np.round(changed, 4)  # as written to the CSV (x + 0.5 can be a bit off the 4 decimals)
     upload(app, csv(changed), "large v2.csv")
     goto(app, "fit")
     after = fit_gmm(changed, **sidebar_settings(app), **before.as_start())
