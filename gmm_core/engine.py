@@ -41,15 +41,18 @@ INIT_METHODS: tuple[str, ...] = ("hc+kmeans", "hc", "kmeans", "k-means++", "rand
 #: "mclust" when the log-likelihood (in the data's own units, as mclust reads it) moves less than
 #: ``tol`` relative to itself.
 STOPPING_RULES: dict[str, int] = {"aitken": kernel.AITKEN, "sklearn": kernel.SKLEARN, "mclust": kernel.MCLUST}
-#: Rows times M-steps the check for a stall near a saddle point may add to one EM run (see
-#: :func:`gmm_core.kernel.em`): 367 M-steps on Old Faithful, 50 on 2,000 rows, 10 on 10,000. On
-#: the benchmark's default sweeps it cost 5-10% on Old Faithful and Iris and 14% on 10,000 blobs;
-#: 500,000 closed a few more cells but cost 38% there (bench/convergence_bench.py counts them).
+#: Rows of the data times M-steps the check for a stall near a saddle point may add to each EM
+#: run of a fit (see :func:`gmm_core.kernel.em`): 367 M-steps on Old Faithful, 50 on 2,000 rows,
+#: 10 on 10,000 (its subsample starts too). Its cost on the benchmark's default sweeps was within
+#: their noise on Old Faithful and Iris; checking the subsample starts of large data as long as
+#: their own 2,000 rows allow cost 14% at 10,000 rows and 7% at 100,000, for a few cells
+#: (bench/convergence_bench.py counts them). 500,000 closed a few more cells, for 38% at 10,000.
 SADDLE_CHECK_ROWS = 100_000
 
 
 def saddle_check_steps(n_samples: int) -> int:
-    """M-steps at most that EM on ``n_samples`` rows goes on past Aitken's rule to rule out a stall."""
+    """M-steps at most that each EM run of a fit to ``n_samples`` rows goes on past Aitken's rule
+    to rule out a stall."""
     return SADDLE_CHECK_ROWS // n_samples
 
 
@@ -188,12 +191,16 @@ class Start:
 
 
 def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: float, rule: int,
-           max_iter: int, trace: bool = False, work: Work | None = None) -> EMRun:
+           max_iter: int, saddle_check: int | None = None, trace: bool = False, work: Work | None = None) -> EMRun:
     """EM of model ``code`` from ``start`` (see :class:`Start`) until ``rule`` or ``max_iter`` stops it.
 
-    Under the Aitken rule EM runs as SQUAREM (see :func:`gmm_core.kernel.em`).
-    With ``trace`` (plain EM), the run's ``frames`` hold the weights, means and
-    covariances before the first M-step and after each one.
+    Under the Aitken rule EM runs as SQUAREM (see :func:`gmm_core.kernel.em`), and
+    goes on for up to ``saddle_check`` M-steps past the rule to rule out a stall
+    (by default :func:`saddle_check_steps` of the problem's rows; the runs of a
+    fit on subsamples of large data are given the whole data's, so the check
+    costs a fit the same whatever its starts run on). With ``trace`` (plain EM),
+    the run's ``frames`` hold the weights, means and covariances before the
+    first M-step and after each one.
 
     Raises
     ------
@@ -232,7 +239,8 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
     frames = (np.empty((T, K)), np.empty((T, K, d)), np.empty((T, K, d, d)))
     status, n_iter, converged, n_history = kernel.em(
         Z, code, weights, means, covariances, shape, orient, scale, psi, reg_covar, tol, rule, max_iter,
-        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0, saddle_check_steps(problem.n_samples),
+        not trace, kernel.MCLUST_TOL if start.plain_first else 0.0,
+        saddle_check_steps(problem.n_samples) if saddle_check is None else saddle_check,
         problem.log_likelihood_shift, control_of(work), history, *frames,
     )
     if status == kernel.STOPPED:

@@ -39,6 +39,7 @@ from .engine import (
     one_hot,
     responsibilities,
     run_em,
+    saddle_check_steps,
 )
 from .errors import FitError
 from .families import MCLUST_NAMES, check_covariance_type, display_name, model_name, n_parameters
@@ -474,7 +475,7 @@ def n_runs(n_samples: int, n_init: int) -> int:
     return n_init if not subsets else n_init * subsets + 1
 
 
-def _run_options(settings: FitSettings, code: int, work: Work | None = None) -> dict:
+def _run_options(problem: Problem, settings: FitSettings, code: int, work: Work | None = None) -> dict:
     return {
         "work": work,
         "code": code,
@@ -482,6 +483,7 @@ def _run_options(settings: FitSettings, code: int, work: Work | None = None) -> 
         "tol": settings.tol,
         "rule": STOPPING_RULES[settings.stopping],
         "max_iter": settings.max_iter,
+        "saddle_check": saddle_check_steps(problem.n_samples),  # on subsamples too: see run_em
     }
 
 
@@ -499,7 +501,7 @@ def _run_starts(problem: Problem, starts: list[Start], settings: FitSettings, co
                 work: Work | None) -> _Runs:
     """EM from every start; on large data on subsamples, and then the one most likely on all rows
     continued there (the next, when its continuation is degenerate)."""
-    options = _run_options(settings, code, work)
+    options = _run_options(problem, settings, code, work)
     names = [start.name for start in starts]
     large = start_subsets(problem.n_samples) > 0 and not (len(starts) == 1 and starts[0].kind == "parameters")
     if not large:
