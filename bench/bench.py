@@ -2,7 +2,7 @@
 
 Run from the repository root (``make bench`` installs R and mclust from Debian first when it can)::
 
-    .venv/bin/python -m bench.bench            # about five minutes on 2 cores; writes bench/RESULTS.md
+    .venv/bin/python -m bench.bench            # about fifteen minutes on 2 cores; writes bench/RESULTS.md
     .venv/bin/python -m bench.bench --quick    # smoke run without 100,000 rows; prints only
 
 Targets (the engine issue):
@@ -332,7 +332,7 @@ def report(results: dict, quick: bool) -> str:
             "above 2,000 rows on each of two 2,000-row subsamples and the most likely continued on all rows; "
             f"EM to within 1e-3 of the log-likelihood's limit, fits in parallel threads; each run builds its hc trees afresh). mclust {version}: "
             "`mclustBIC(X, G = 1:9)` with its 14 models (one EM run per cell from its hc start, relative tolerance "
-            f"1e-5). Medians of {results['repeats_a']} alternating runs (one at 100,000 rows). \"Worse\" counts cells where our BIC is more "
+            f"1e-5). Medians of {results['repeats_a']} alternating runs. \"Worse\" counts cells where our BIC is more "
             f"than {BIC_SLACK} above mclust's (or ours is degenerate); \"better\", more than {BIC_SLACK} below.",
             "",
             "| data | ours | mclust | speed-up | cells | worse | better | best (ours) | best (mclust) | goal 2x |",
@@ -352,7 +352,7 @@ def report(results: dict, quick: bool) -> str:
         "`GaussianMixture(n_components=k, covariance_type=c, random_state=0).fit(X).bic(X)` with scikit-learn's "
         "defaults, one fit after another. \"Same rule\": our sweep with the loop's stopping "
         f"(`{', '.join(f'{k}={v!r}' for k, v in LOOP_RULE.items())}`), the engine's speed at equal work. Medians of "
-        f"{results['repeats_b']} alternating runs (one at 100,000 rows); \"worse\" counts cells where the BIC is more "
+        f"{results['repeats_b']} alternating runs; \"worse\" counts cells where the BIC is more "
         f"than {BIC_SLACK} above the loop's. Iterations: EM iterations on all rows, summed over the 40 cells.",
         "",
         "| data | run | seconds | speed-up | iterations | cells | worse | better | goal 5x |",
@@ -400,7 +400,7 @@ def main(argv=None) -> None:
         results["mclust"] = {}
         for name, X in data_sets(args.quick).items():
             print(f"A: {name}", flush=True)
-            results["mclust"][name] = target_a(X, repeats_a if len(X) < 100_000 else 1)
+            results["mclust"][name] = target_a(X, repeats_a)
             print(f"   {results['mclust'][name]}", flush=True)
     else:
         print("R with mclust and jsonlite is not installed: target A is skipped.", flush=True)
@@ -408,7 +408,7 @@ def main(argv=None) -> None:
     for n in [10_000] if args.quick else [10_000, 100_000]:
         name = f"blobs {n:,}"
         print(f"B: {name}", flush=True)
-        results["sklearn"][name] = target_b(blobs(n), repeats_b if n < 100_000 else 1)
+        results["sklearn"][name] = target_b(blobs(n), repeats_b)
         print(f"   {results['sklearn'][name]}", flush=True)
     print("C: one EM iteration", flush=True)
     results["floor"] = iteration_floor(100_000, 5, 5 if args.quick else 15)
