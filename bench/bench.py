@@ -330,7 +330,7 @@ def report(results: dict, quick: bool) -> str:
         lines += [
             f"Ours: `sweep(X, ks=range(1, 10), covariance_types=MODELS)` (the hc start and one k-means start per cell, "
             "above 2,000 rows on each of two 2,000-row subsamples and the most likely continued on all rows; "
-            f"EM to within 1e-3 of the log-likelihood's limit, fits in parallel threads; each run builds its hc trees afresh). mclust {version}: "
+            f"EM to within 1e-3 of the log-likelihood's limit by Aitken's estimate, then its saddle check; fits in parallel threads; each run builds its hc trees afresh). mclust {version}: "
             "`mclustBIC(X, G = 1:9)` with its 14 models (one EM run per cell from its hc start, relative tolerance "
             f"1e-5). Medians of {results['repeats_a']} alternating runs. \"Worse\" counts cells where our BIC is more "
             f"than {BIC_SLACK} above mclust's (or ours is degenerate); \"better\", more than {BIC_SLACK} below.",

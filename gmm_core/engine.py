@@ -37,16 +37,15 @@ from .work import Work, control_of
 #: ``n_init`` > 1, ``n_init - 1`` k-means starts besides; "hc" is mclust's start alone.
 INIT_METHODS: tuple[str, ...] = ("hc+kmeans", "hc", "kmeans", "k-means++", "random", "random_from_data")
 #: Stopping rules (see :func:`gmm_core.kernel.em`): "aitken" stops when the log-likelihood is
-#: within ``tol`` of its limit by Aitken's estimate, "sklearn" when the mean log-likelihood moves less than ``tol``,
-#: "mclust" when the log-likelihood (in the data's own units, as mclust reads it) moves less than
-#: ``tol`` relative to itself.
+#: within ``tol`` of its limit by Aitken's estimate, "sklearn" when the mean log-likelihood moves
+#: less than ``tol``, "mclust" when the log-likelihood (in the data's own units, as mclust reads
+#: it) moves less than ``tol`` relative to itself.
 STOPPING_RULES: dict[str, int] = {"aitken": kernel.AITKEN, "sklearn": kernel.SKLEARN, "mclust": kernel.MCLUST}
 #: Rows of the data times M-steps the check for a stall near a saddle point may add to each EM
 #: run of a fit (see :func:`gmm_core.kernel.em`): 367 M-steps on Old Faithful, 50 on 2,000 rows,
-#: 10 on 10,000 (its subsample starts too). Its cost on the benchmark's default sweeps was within
-#: their noise on Old Faithful and Iris; checking the subsample starts of large data as long as
-#: their own 2,000 rows allow cost 14% at 10,000 rows and 7% at 100,000, for a few cells
-#: (bench/convergence_bench.py counts them). 500,000 closed a few more cells, for 38% at 10,000.
+#: 10 on 10,000 (the subsample starts of large data too, see :func:`run_em`). On the benchmark's
+#: sweeps it costs about their noise on Old Faithful and Iris and 7-10% at 10,000 rows; 500,000
+#: closed a few more cells, for 38% there (bench/convergence_bench.py counts the cells).
 SADDLE_CHECK_ROWS = 100_000
 
 
