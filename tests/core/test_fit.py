@@ -10,8 +10,10 @@ from scipy import stats
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
-from gmm_core import COVARIANCE_TYPES, MODELS, DataError, FitError, fit_gmm, n_parameters, sweep
+from gmm_core import COVARIANCE_TYPES, MODELS, DataError, FitError, fit_gmm, kernel, n_parameters, sweep
+from gmm_core.engine import Problem, Start, run_em
 from gmm_core.families import COLUMN_SCALE_EQUIVARIANT
+from gmm_core.scaling import Scaling
 from gmm_core.selection import DEFAULT_SWEEP_N_INIT
 
 TYPES = pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -167,6 +169,25 @@ def test_no_cell_of_the_iris_sweep_stops_short_of_ems_limit():
         if cell.bic - continued.bic > 0.01:
             short.append((row.model, row.k, cell.bic - continued.bic))
     assert short == []
+
+
+def test_a_saddle_check_that_empties_a_component_leaves_the_run_where_the_rule_stopped_it():
+    """EVV, K = 7 on 17 points from one k-means start: going on past Aitken's rule drains a
+    component (a check of 3 steps still gains 1.5e-5); the run is not lost for that."""
+    X = np.array([[1.0, -2.3], [0.5, -0.4], [-6.1, 3.8], [-0.4, 1.9], [1.0, 1.5], [-0.4, 0.3], [0.3, 1.4],
+                  [2.8, 4.0], [4.2, -2.3], [3.3, -0.9], [4.0, 1.2], [-1.8, 4.5], [1.0, -0.4], [2.6, 3.4],
+                  [0.1, 0.0], [2.9, -1.9], [-4.0, -2.3]])
+    problem = Problem.scaled(X, Scaling.of(X))
+    start = Start("partition", labels=np.array([3, 0, 1, 0, 0, 0, 0, 2, 3, 3, 6, 4, 0, 2, 0, 3, 5]))
+    options = dict(code=MODELS.index("EVV"), reg_covar=1e-9, tol=1e-3, rule=kernel.AITKEN, max_iter=1000)
+    at_the_rule = run_em(problem, start, **options, saddle_check=0)
+    checked = run_em(problem, start, **options)
+    assert checked.n_iter > at_the_rule.n_iter  # the check ran, and broke down
+    assert (checked.status, checked.converged) == (kernel.OK, True)
+    assert checked.log_likelihood == at_the_rule.log_likelihood
+    for name in ("weights", "means", "covariances"):
+        np.testing.assert_array_equal(getattr(checked, name), getattr(at_the_rule, name))
+    assert run_em(problem, start, **options, saddle_check=3).log_likelihood > at_the_rule.log_likelihood + 1e-5
 
 
 @settings(max_examples=25, deadline=None)
