@@ -204,10 +204,15 @@ def _log_densities(ZT, start, m, means, prec, const, diagonal, diff, y, logp):
 
 
 @njit(inline="always", fastmath=_FAST)
-def _moments(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx):
+def _moments(ZT, start, m, means, diagonal, resp, diff, weighted, nk, sx, sxx):
     """Add the responsibilities ``resp[k, i]`` of rows ``start + i`` of ``ZT`` (i < m) and their first
     and second moments around each mean to ``nk``, ``sx`` and the upper triangle of ``sxx`` (the
-    diagonal alone when ``diagonal``); ``diff`` (d, _BLOCK) is scratch."""
+    diagonal alone when ``diagonal``); ``diff`` and ``weighted`` (d, _BLOCK) are scratch.
+
+    Each column's centred values and their products with the responsibilities are kept, and each
+    pass over them sums four entries of a row of ``sxx`` at once, so that every value loaded serves
+    four products (with a pass of its own for each entry, a sweep of 14 models x K = 1..6 on 10,000
+    rows took 1.14x as long at d = 5, 1.17x at d = 8)."""
     d = ZT.shape[0]
     for k in range(means.shape[0]):
         r = resp[k]
@@ -216,21 +221,38 @@ def _moments(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx):
             mass += r[i]
         nk[k] += mass
         for j in range(d):
-            column, centred, mu = ZT[j, start:start + m], diff[j], means[k, j]
+            column, centred, product, mu = ZT[j, start:start + m], diff[j], weighted[j], means[k, j]
+            first = second = 0.0
             for i in range(m):
-                centred[i] = column[i] - mu
-        for j in range(d):
-            dj = diff[j]
-            first = 0.0
-            for i in range(m):
-                first += r[i] * dj[i]
+                c = column[i] - mu
+                centred[i] = c
+                w = r[i] * c
+                product[i] = w
+                first += w
+                second += w * c
             sx[k, j] += first
-            for l in range(j, j + 1 if diagonal else d):
-                dl = diff[l]
-                second = 0.0
+            sxx[k, j, j] += second
+        if diagonal:
+            continue
+        for j in range(d - 1):
+            wj = weighted[j]
+            for l in range(j + 1, d, 4):
+                # Past the last column the sums repeat it; they are not kept.
+                d0, d1, d2, d3 = diff[l], diff[min(l + 1, d - 1)], diff[min(l + 2, d - 1)], diff[min(l + 3, d - 1)]
+                s0 = s1 = s2 = s3 = 0.0
                 for i in range(m):
-                    second += r[i] * dj[i] * dl[i]
-                sxx[k, j, l] += second
+                    w = wj[i]
+                    s0 += w * d0[i]
+                    s1 += w * d1[i]
+                    s2 += w * d2[i]
+                    s3 += w * d3[i]
+                sxx[k, j, l] += s0
+                if l + 1 < d:
+                    sxx[k, j, l + 1] += s1
+                if l + 2 < d:
+                    sxx[k, j, l + 2] += s2
+                if l + 3 < d:
+                    sxx[k, j, l + 3] += s3
 
 
 @njit(inline="always", fastmath=_FAST)
@@ -352,7 +374,7 @@ def _densities(ZT, start, m, means, prec, const, diagonal, diff, y, logp):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _sums(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx):
+def _sums(ZT, start, m, means, diagonal, resp, diff, weighted, nk, sx, sxx):
     """:func:`_moments_fused` on rows ``start .. start + m`` when the data have one to
     four columns, else :func:`_moments`."""
     d, s, e = ZT.shape[0], start, start + m
@@ -365,7 +387,7 @@ def _sums(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx):
     elif d == 4:
         _moments_fused((ZT[0, s:e], ZT[1, s:e], ZT[2, s:e], ZT[3, s:e]), means, diagonal, resp, nk, sx, sxx)
     else:
-        _moments(ZT, start, m, means, diagonal, resp, diff, nk, sx, sxx)
+        _moments(ZT, start, m, means, diagonal, resp, diff, weighted, nk, sx, sxx)
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -408,6 +430,7 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
         const[k] = (math.log(weights[k]) if weights[k] > 0.0 else -np.inf) - logdet[k] - 0.5 * d * _LOG_2PI
     logp = np.empty((K, _BLOCK))
     diff = np.empty((d, _BLOCK))
+    weighted = np.empty((d, _BLOCK))
     y = np.empty(_BLOCK)
     top = np.empty(_BLOCK)
     total_row = np.empty(_BLOCK)
@@ -448,7 +471,7 @@ def estep(ZT, weights, means, prec, logdet, diagonal, stats, resp, nk, sx, sxx):
                 for k in range(K):
                     resp[start + i, k] = logp[k, i]
         if stats:
-            _sums(ZT, start, m, means, diagonal, logp, diff, nk, sx, sxx)
+            _sums(ZT, start, m, means, diagonal, logp, diff, weighted, nk, sx, sxx)
     return total
 
 
