@@ -216,6 +216,8 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
         covariances = np.array(start.covariances, dtype=np.float64)
         K = len(weights)
         shape, orient, scale = np.ones((K, d)), np.eye(d), np.ones(K)
+        if code in (kernel.EVE, kernel.VVE):
+            orient = common_orientation(covariances)
     else:
         if start.kind == "partition":
             fitted = Z if start.rows is None else np.ascontiguousarray(Z[start.rows])
@@ -261,6 +263,22 @@ def run_em(problem: Problem, start: Start, *, code: int, reg_covar: float, tol: 
         relative_variances=kernel.relative_smallest_variances(covariances, psi),
         frames=tuple(part[: n_iter + 1] for part in frames) if trace else None,
     )
+
+
+def common_orientation(covariances: np.ndarray) -> np.ndarray:
+    """The eigenvectors (d, d) that covariances (K, d, d) of EVE or VVE share.
+
+    Their M-step improves the orientation it is given by a few rounds of plane
+    rotations (see :func:`gmm_core.kernel.mstep`), so that EM resumed from such
+    parameters must start from their own orientation, not from the identity: from
+    there its first M-steps would lower the likelihood, and its path leave the
+    fit's. The eigenvectors are those of a combination of the covariances with
+    distinct weights: those of one covariance alone are undetermined where two of
+    its eigenvalues are equal.
+    """
+    weights = np.linspace(1.0, 2.0, len(covariances))
+    _, vectors = np.linalg.eigh(np.einsum("k,kij->ij", weights, covariances))
+    return np.ascontiguousarray(vectors)
 
 
 def responsibilities(Z: np.ndarray, weights, means, covariances, code: int) -> tuple[np.ndarray, float]:

@@ -136,14 +136,16 @@ def test_permuting_the_components_only_relabels(blobs, model):
     np.testing.assert_array_equal(order[permuted.labels], first.labels)
 
 
-@TYPES
-def test_a_warm_start_resumes_the_model_it_came_from(faithful, covariance_type):
-    first = fit_gmm(faithful, n_components=3, covariance_type=covariance_type)
-    resumed = fit_gmm(faithful, n_components=3, covariance_type=covariance_type, **first.as_start())
+@ALL_MODELS
+def test_a_warm_start_resumes_the_model_it_came_from(model):
+    X = pd.read_csv(MCLUST_DATA / "iris.csv").to_numpy(dtype=float)
+    first = fit_gmm(X, n_components=3, covariance_type=model)
+    resumed = fit_gmm(X, n_components=3, covariance_type=model, **first.as_start())
     # Already within tol of its limit and past the saddle check: EM confirms both in a few cycles
-    # of two steps, which can only gain likelihood.
-    assert resumed.converged and resumed.n_iter <= 12
-    assert 0 <= resumed.log_likelihood - first.log_likelihood < 2e-6
+    # of two steps, which can only gain likelihood (up to rounding). EVE resumed from the identity
+    # orientation, not its own, lost 5.7e-7 and took 14 steps.
+    assert resumed.converged and resumed.n_iter <= 16
+    assert -1e-9 < resumed.log_likelihood - first.log_likelihood < 2e-6
     for name, value in first.as_start().items():
         np.testing.assert_array_equal(resumed.start[name], value)
 
