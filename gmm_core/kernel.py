@@ -640,8 +640,10 @@ def mstep(code, nk, W, psi, reg, cov, shape, orient, scale):
     ``W`` is regularised in place first, ``W_k += n_k * reg * psi``, so that every
     model keeps its structure. ``shape`` (K, d), ``orient`` (d, d) and ``scale``
     (K,) carry the iterative M-steps' last solution from one EM iteration to the
-    next (shape 1, orientation I and scale 1 start them). Returns False when a
-    scatter matrix the model needs to invert is singular.
+    next (shape 1, orientation I and scale 1 start them; EM resumed from EVE's or
+    VVE's parameters starts from their own orientation, see
+    :func:`gmm_core.engine.common_orientation`). Returns False when a scatter
+    matrix the model needs to invert is singular.
     """
     K, d = W.shape[0], W.shape[1]
     n = nk.sum()
